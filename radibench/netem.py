@@ -1,0 +1,590 @@
+"""A latency/bandwidth-emulating TCP proxy in front of the local S3 server, counting S3 requests.
+
+Why: the local S3 server answers in microseconds, so a benchmark against it says nothing about
+how many round trips a reader makes. The kernel here has no ``tc netem``, so this proxy delays
+every byte by a one-way latency in each direction (a request/response therefore pays one round
+trip, a new connection one more for the handshake) and paces bytes through token buckets, per
+connection and in total. Because all S3 traffic passes through it, it is also where HTTP
+requests are counted: TileDB 2.30 has no S3 request counter.
+
+Why a separate process: the delays are sleeps on an event loop; inside the benchmark process
+that loop would wait for the GIL behind numpy/torch/TileDB-Py work and add jitter that is not
+network. In its own process (``NetemProxy`` starts ``python -I netem.py``, stdlib only, its own
+process group, bound to 127.0.0.1) it only competes for a core. Counters are read over a
+loopback control socket, so they are exact at the moment of the call: a request is counted when
+its head passes the proxy, before the server can answer it.
+
+Profiles: ``lan`` (no delay, no cap) and ``cloud`` (15 ms each way, 80 MB/s per connection,
+250 MB/s in total; MB = 10**6 bytes). Measured on a 2-core machine with SeaweedFS behind the
+proxy (``python -m radibench.netem --measure``):
+
+    lan    100 MB GET 0.48 s (208 MB/s);  1-byte GET on a warm connection 1.6 ms
+    cloud  100 MB GET 1.32 s (76 MB/s);   1-byte GET on a warm connection 32 ms,
+           on a new connection 63 ms;     4 parallel 50 MB GETs 0.86 s (233 MB/s in total)
+
+Request kinds (path-style addressing, as all local endpoints use): GET (object, ``ranged_gets``
+counts those with a Range header), HEAD, PUT (objects, parts, bucket creation), LIST (GET on a
+bucket, or with list-type/prefix/delimiter/uploads/versions in the query), DELETE, POST
+(multipart create/complete, multi-delete), OTHER. Requests are delimited on keep-alive
+connections by Content-Length or chunked framing; responses likewise (HEAD, 1xx, 204, 304
+without body), which gives response body bytes per kind besides wire bytes both ways.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One-way latency in seconds; rates in bytes per second (0 = no cap)."""
+
+    latency_s: float = 0.0
+    conn_rate: float = 0.0
+    total_rate: float = 0.0
+
+
+PROFILES = {
+    "lan": Profile(),
+    "cloud": Profile(latency_s=0.015, conn_rate=80e6, total_rate=250e6),
+}
+
+KINDS = ("GET", "HEAD", "PUT", "LIST", "DELETE", "POST", "OTHER")
+_LIST_PARAMS = {"list-type", "prefix", "delimiter", "uploads", "versions"}
+_MAX_HEAD = 64 * 1024
+_CHUNK = 256 * 1024
+_BURST_S = 0.005
+
+
+def classify(method: str, target: str) -> str:
+    """S3 request kind from the request line (path-style addressing)."""
+    if target.startswith(("http://", "https://")):  # absolute-form
+        target = "/" + target.split("/", 3)[-1] if target.count("/") >= 3 else "/"
+    path, _, query = target.partition("?")
+    params = {k for k, _ in parse_qsl(query, keep_blank_values=True)}
+    segments = [s for s in path.split("/") if s]
+    if method == "GET":
+        return "LIST" if len(segments) <= 1 or params & _LIST_PARAMS else "GET"
+    return method if method in KINDS else "OTHER"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP/1.1 framing, observed passively (the bytes are forwarded unchanged)
+
+
+class HttpStream:
+    """Incremental parser of one direction of an HTTP/1.1 connection.
+
+    ``on_message(start_line, headers, body_bytes)`` is called for each complete request (when its
+    head is complete, body_bytes=None) or response (when its body is complete). Anything it
+    cannot parse stops the parsing for this connection (``broken``), never the forwarding.
+    """
+
+    def __init__(self, is_request: bool, on_head, on_done=None, pending_methods=None):
+        self.is_request = is_request
+        self.on_head = on_head
+        self.on_done = on_done
+        self.pending = pending_methods  # response side: methods of requests awaiting answers
+        self.broken = False
+        self._buf = bytearray()
+        self._state = "head"
+        self._left = 0  # bytes of body (or chunk) left
+        self._body = 0
+        self._info = None
+
+    def feed(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self._feed(bytes(data))
+        except (ValueError, IndexError, UnicodeDecodeError):
+            self.broken = True
+
+    def eof(self) -> None:
+        """Connection closed: a response delimited by close is complete now."""
+        if not self.broken and self._state == "until_close":
+            self._finish()
+
+    def _feed(self, data: bytes) -> None:
+        pos, n = 0, len(data)
+        while pos < n:
+            state = self._state
+            if state == "until_close":
+                self._body += n - pos
+                return
+            if state in ("body", "chunk_data", "chunk_crlf"):
+                take = min(self._left, n - pos)
+                pos += take
+                self._left -= take
+                if state != "chunk_crlf":
+                    self._body += take
+                if self._left == 0:
+                    if state == "body":
+                        self._finish()
+                    elif state == "chunk_data":
+                        self._state, self._left = "chunk_crlf", 2
+                    else:
+                        self._state = "chunk_size"
+                continue
+            # Line-oriented states: head, chunk_size, trailer.
+            end = data.find(b"\n", pos)
+            if end < 0:
+                self._buf += data[pos:]
+                if len(self._buf) > _MAX_HEAD:
+                    raise ValueError("header too long")
+                return
+            self._buf += data[pos : end + 1]
+            pos = end + 1
+            if state == "head":
+                if self._buf in (b"\r\n", b"\n"):
+                    self._buf.clear()  # stray CRLF between messages
+                elif self._buf.endswith((b"\r\n\r\n", b"\n\n")):
+                    head = bytes(self._buf)
+                    self._buf.clear()
+                    self._head(head)
+                continue
+            line = bytes(self._buf)
+            self._buf.clear()
+            if state == "chunk_size":
+                size = int(line.split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    self._state = "trailer"
+                else:
+                    self._state, self._left = "chunk_data", size
+            elif not line.strip():  # trailer section ends with an empty line
+                self._finish()
+
+    def _head(self, raw: bytes) -> None:
+        lines = raw.decode("latin-1").split("\n")
+        start = lines[0].strip()
+        headers = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length = int(headers.get("content-length", "0") or 0)
+        self._body = 0
+        if self.is_request:
+            method, target, _version = start.split(" ", 2)
+            self._info = self.on_head(method, target, headers)
+            has_body = True
+        else:
+            _version, status, *_ = start.split(" ", 2)
+            code = int(status)
+            if 100 <= code < 200:
+                self._state = "head"  # interim (100 Continue): the real answer follows
+                return
+            method = self.pending.popleft() if self.pending else None
+            self._info = (code, method)
+            has_body = method != "HEAD" and code not in (204, 304)
+            if has_body and not chunked and "content-length" not in headers:
+                self._state = "until_close"
+                return
+        if has_body and chunked:
+            self._state = "chunk_size"
+        elif has_body and length > 0:
+            self._state, self._left = "body", length
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._state = "head"
+        if self.on_done is not None:
+            self.on_done(self._info, self._body)
+
+
+# ---------------------------------------------------------------------------------------------
+# The proxy (runs in the child process)
+
+
+class _Bucket:
+    """Token bucket as a virtual clock: when the link is free to send the next byte.
+
+    Up to ``_BURST_S`` of idle time is credited back, so that sleep overshoot of the event loop
+    (about a millisecond per sleep) does not add up to a lower rate than the cap.
+    """
+
+    def __init__(self):
+        self.t = 0.0
+
+    def reserve(self, due: float, now: float, nbytes: int, rate: float) -> float:
+        begin = max(due, self.t, now - _BURST_S)
+        self.t = begin + nbytes / rate
+        return self.t
+
+
+class Proxy:
+    def __init__(self, target: tuple[str, int], profile: Profile):
+        self.target = target
+        self.profile = profile
+        self.total_up = _Bucket()
+        self.total_down = _Bucket()
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = collections.Counter()
+        self.responses = collections.Counter()
+        self.body_down = collections.Counter()
+        self.ranged_gets = 0
+        self.bytes_up = 0
+        self.bytes_down = 0
+        self.connections = 0
+        self.unparsed = 0
+
+    def snapshot(self) -> dict:
+        return {
+            "requests": {k: self.requests.get(k, 0) for k in KINDS},
+            "requests_total": sum(self.requests.values()),
+            "ranged_gets": self.ranged_gets,
+            "responses": dict(self.responses),
+            "response_body_bytes": dict(self.body_down),
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "connections": self.connections,
+            "unparsed_connections": self.unparsed,
+            "profile": asdict(self.profile),
+        }
+
+    async def handle(self, c_reader, c_writer) -> None:
+        self.connections += 1
+        pending = collections.deque()
+        kinds = collections.deque()
+
+        def on_request(method, target, headers):
+            kind = classify(method, target)
+            self.requests[kind] += 1
+            if kind == "GET" and "range" in headers:
+                self.ranged_gets += 1
+            pending.append(method)
+            kinds.append(kind)
+            return kind
+
+        def on_response(info, body):
+            code, _method = info
+            self.responses[str(code)] += 1
+            kind = kinds.popleft() if kinds else "OTHER"
+            self.body_down[kind] += body
+
+        up_parser = HttpStream(True, on_request)
+        down_parser = HttpStream(False, None, on_response, pending)
+        s_writer = None
+        tasks = []
+        try:
+            if self.profile.latency_s:
+                await asyncio.sleep(2 * self.profile.latency_s)  # TCP handshake: one round trip
+            s_reader, s_writer = await asyncio.open_connection(*self.target, limit=2 * _CHUNK)
+            conn_up, conn_down = _Bucket(), _Bucket()
+            tasks = [
+                asyncio.ensure_future(
+                    self._pump(c_reader, s_writer, up_parser, True, conn_up, self.total_up)
+                ),
+                asyncio.ensure_future(
+                    self._pump(s_reader, c_writer, down_parser, False, conn_down, self.total_down)
+                ),
+            ]
+            await asyncio.gather(*tasks)
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            for t in tasks:
+                t.cancel()
+            if up_parser.broken or down_parser.broken:
+                self.unparsed += 1
+            for w in (c_writer, s_writer):
+                if w is not None:
+                    w.close()
+
+    async def _pump(self, reader, writer, parser, upstream, conn_bucket, total_bucket) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue(maxsize=32)
+
+        async def writer_side():
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                due, data = item
+                p, now, size = self.profile, loop.time(), len(data)
+                end = due
+                if p.conn_rate:
+                    end = max(end, conn_bucket.reserve(due, now, size, p.conn_rate))
+                if p.total_rate:
+                    end = max(end, total_bucket.reserve(due, now, size, p.total_rate))
+                due = end
+                delay = due - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                writer.write(data)
+                await writer.drain()
+            with contextlib.suppress(OSError):
+                if writer.can_write_eof():
+                    writer.write_eof()
+
+        task = asyncio.ensure_future(writer_side())
+        try:
+            while True:
+                data = await reader.read(_CHUNK)
+                if not data:
+                    parser.eof()
+                    break
+                if upstream:
+                    self.bytes_up += len(data)
+                else:
+                    self.bytes_down += len(data)
+                parser.feed(data)
+                if task.done():
+                    break  # the other side is gone
+                await queue.put((loop.time() + self.profile.latency_s, data))
+            await queue.put(None)
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def control(self, reader, writer) -> None:
+        """Line protocol on the control port: stats | reset | profile NAME."""
+        try:
+            line = (await reader.readline()).decode().strip()
+            cmd, _, arg = line.partition(" ")
+            if cmd == "stats":
+                reply = self.snapshot()
+            elif cmd == "reset":
+                self.reset()
+                reply = {"ok": True}
+            elif cmd == "profile" and arg in PROFILES:
+                self.profile = PROFILES[arg]
+                reply = {"ok": True, "profile": asdict(self.profile)}
+            else:
+                reply = {"error": f"unknown command {line!r}"}
+            writer.write(json.dumps(reply).encode() + b"\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+async def _serve(args) -> None:
+    host, _, port = args.target.rpartition(":")
+    proxy = Proxy((host, int(port)), PROFILES[args.profile])
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", args.port, limit=2 * _CHUNK)
+    control = await asyncio.start_server(proxy.control, "127.0.0.1", 0)
+    listen = server.sockets[0].getsockname()[1]
+    ctl = control.sockets[0].getsockname()[1]
+    print(f"READY {listen} {ctl}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.close()
+    control.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The handle used by benchmarks and tests (parent process)
+
+
+def _stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+class NetemProxy:
+    """Start/stop the proxy process; read its counters. A context manager.
+
+    ``endpoint`` ("http://127.0.0.1:PORT") replaces the S3 server's endpoint in client settings
+    (``S3Settings.via(proxy.endpoint)``).
+    """
+
+    def __init__(
+        self,
+        target_port: int,
+        profile: str = "cloud",
+        target_host: str = "127.0.0.1",
+        startup_timeout: float = 10.0,
+    ):
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {sorted(PROFILES)}, not {profile!r}")
+        if target_host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the proxy forwards to loopback addresses only")
+        self.target = f"{target_host}:{target_port}"
+        self.profile = profile
+        self.startup_timeout = startup_timeout
+        self.port: int | None = None
+        self.control_port: int | None = None
+        self.proc: subprocess.Popen | None = None
+        self._finalizer = None
+
+    def __repr__(self) -> str:
+        return f"NetemProxy(profile={self.profile!r}, port={self.port}, target={self.target!r})"
+
+    def __enter__(self) -> NetemProxy:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> NetemProxy:
+        import selectors
+
+        cmd = [sys.executable, "-I", os.path.abspath(__file__), "serve"]
+        cmd += ["--target", self.target, "--profile", self.profile]
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            start_new_session=True,
+        )
+        self._finalizer = weakref.finalize(self, _stop_process, self.proc)
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        line = b""
+        if sel.select(self.startup_timeout):
+            line = self.proc.stdout.readline()
+        sel.close()
+        if not line.startswith(b"READY "):
+            self.stop()
+            self._err.seek(0)
+            tail = self._err.read()[-2000:].decode(errors="replace")
+            raise RuntimeError(
+                f"netem proxy did not start within {self.startup_timeout} s:\n{tail}"
+            )
+        _, port, ctl = line.split()
+        self.port, self.control_port = int(port), int(ctl)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop_process(self.proc)
+            self.proc.stdout.close()
+            self.proc = None
+            self._err.close()
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+
+    def _call(self, line: str) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            raise RuntimeError("netem proxy is not running")
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as s:
+            s.sendall(line.encode() + b"\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        return json.loads(data)
+
+    def stats(self) -> dict:
+        """Counters since start or the last reset (see the module docstring)."""
+        return self._call("stats")
+
+    def reset(self) -> None:
+        self._call("reset")
+
+    def set_profile(self, name: str) -> None:
+        """Switch the emulated network for new bytes (counters are kept)."""
+        reply = self._call(f"profile {name}")
+        if "error" in reply:
+            raise ValueError(reply["error"])
+        self.profile = name
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification (run by hand: python -m radibench.netem --measure)
+
+
+def _measure() -> None:
+    from radibench.s3 import LocalS3Server
+
+    big = os.urandom(100_000_000)
+    with LocalS3Server() as server:
+        direct = server.settings.boto3_client()
+        direct.put_object(Bucket=server.bucket, Key="big", Body=big)
+        direct.put_object(Bucket=server.bucket, Key="half", Body=big[:50_000_000])
+        direct.put_object(Bucket=server.bucket, Key="small", Body=b"x")
+        for name in ("lan", "cloud"):
+            with NetemProxy(server.port, profile=name) as proxy:
+                client = server.settings.via(proxy.endpoint).boto3_client()
+                client.head_bucket(Bucket=server.bucket)  # warm one connection
+                t0 = time.perf_counter()
+                data = client.get_object(Bucket=server.bucket, Key="big")["Body"].read()
+                t1 = time.perf_counter()
+                assert data == big
+                warm = []
+                for _ in range(10):
+                    t = time.perf_counter()
+                    client.get_object(Bucket=server.bucket, Key="small")["Body"].read()
+                    warm.append(time.perf_counter() - t)
+                fresh = server.settings.via(proxy.endpoint).boto3_client()
+                t = time.perf_counter()
+                fresh.get_object(Bucket=server.bucket, Key="small")["Body"].read()
+                cold = time.perf_counter() - t
+                from concurrent.futures import ThreadPoolExecutor
+
+                clients = [server.settings.via(proxy.endpoint).boto3_client() for _ in range(4)]
+                for c in clients:
+                    c.head_bucket(Bucket=server.bucket)
+
+                def fetch(c):
+                    return len(c.get_object(Bucket=server.bucket, Key="half")["Body"].read())
+
+                t = time.perf_counter()
+                with ThreadPoolExecutor(4) as pool:
+                    total = sum(pool.map(fetch, clients))
+                par = time.perf_counter() - t
+                print(
+                    f"{name:6s} 100 MB GET {t1 - t0:.2f} s ({100 / (t1 - t0):.0f} MB/s); "
+                    f"1-byte GET warm {1000 * min(warm):.1f} ms, new connection "
+                    f"{1000 * cold:.0f} ms; 4 x 50 MB in parallel {par:.2f} s "
+                    f"({total / 1e6 / par:.0f} MB/s)"
+                )
+                print("   ", json.dumps(proxy.stats()["requests"]))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", choices=["serve"])
+    parser.add_argument("--target", help="HOST:PORT of the S3 server (loopback)")
+    parser.add_argument("--profile", default="cloud", choices=sorted(PROFILES))
+    parser.add_argument("--port", type=int, default=0, help="listen port (0: any free)")
+    parser.add_argument("--measure", action="store_true", help="measure the profiles")
+    args = parser.parse_args(argv)
+    if args.measure:
+        _measure()
+    elif args.command == "serve":
+        asyncio.run(_serve(args))
+    else:
+        parser.print_help()
+
+
+if __name__ == "__main__":
+    main()
