@@ -1,0 +1,383 @@
+"""asv plugin that makes `asv publish` write a dashboard that works with no internet.
+
+asv 0.6.6's index.html loads jQuery, flot, bootstrap and friends from CDNs; offline it shows its
+error page and no graph. Enabled with ``"plugins": [".radibench.dashboard"]`` in asv.conf.json,
+this module adds an output publisher that runs inside `asv publish`: it fetches the same library
+versions from the npm registry with `npm pack`, checks each tarball against the sha512 pinned
+below, caches it outside git (.radibench/assets/), copies the needed files into html/vendor/ and
+points the published html at them. If the assets cannot be fetched, publish still succeeds and
+warns that the html needs internet.
+
+Also a small command line: ``python -m radibench.dashboard fetch`` fills the cache (for CI images)
+and ``python -m radibench.dashboard offline HTML_DIR`` post-processes an already published folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+try:  # Imported by asv as a plugin; the helpers below also work without asv.
+    from asv.console import log as _asv_log
+    from asv.publishing import OutputPublisher
+except ImportError:  # pragma: no cover - asv is in requirements/dev.txt
+    _asv_log = None
+    OutputPublisher = object
+
+VENDOR = "vendor"
+NPM_TIMEOUT = 300  # seconds for the one `npm pack` call that fetches every package
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One npm package the dashboard needs, pinned by version and by npm's dist.integrity."""
+
+    package: str
+    version: str
+    integrity: str
+    files: tuple[str, ...]  # paths inside the package (or folders ending in "/") to publish
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}"
+
+    @property
+    def tarball(self) -> str:
+        return f"{self.package}-{self.version}.tgz"
+
+
+# The versions asv 0.6.6's www/index.html asks for, except stupidtable: cdnjs' 1.0.1 is not on
+# npm, and stupid-table-plugin 1.1.3 has the same API. The npm builds of jQuery, orderBars,
+# blueimp-md5 and bootstrap are byte-identical to the CDN files (their SRI hashes in asv's
+# index.html match); flot 0.8.3 ships unminified sources only.
+ASSETS: tuple[Asset, ...] = (
+    Asset(
+        "jquery",
+        "3.3.1",
+        "sha512-Ubldcmxp5np52/ENotGxlLe6aGMvmF4R8S6tZjsP6Knsaxd/xp3Zrh50cG93lR6nPXyUFwzN3ZSOQI0wRJNdGg==",
+        ("dist/jquery.min.js", "LICENSE.txt"),
+    ),
+    Asset(
+        "flot",
+        "0.8.3",
+        "sha512-xg2otcTJDvS+ERK+my4wxG/ASq90QURXtoM4LhacCq0jQW2jbyjdttbRNqU2cPykrpMvJ6b2uSp6SAgYAzj9tQ==",
+        (
+            "jquery.flot.js",
+            "jquery.flot.time.js",
+            "jquery.flot.selection.js",
+            "jquery.flot.categories.js",
+            "LICENSE.txt",
+        ),
+    ),
+    Asset(
+        "flot-orderbars",
+        "1.0.0",
+        "sha512-Jv51fvzevUjNXEeozpwEKfPjhiZhfiJddv0WHjduUTCmSF+7T5K7C9c9Y1wIVmUhDBv5fLMjgbwKecT0GIKPZA==",
+        ("js/jquery.flot.orderBars.js",),
+    ),
+    Asset(
+        "stupid-table-plugin",
+        "1.1.3",
+        "sha512-2Vk7XouQPxUQPRe9w0Fu7ZZ8kHLK7rDoLMsCgtKxRNJ7f4dSOGvW9CkHsq5wD6QsaEnWoyLBYH3xOEsrK3yWBg==",
+        ("stupidtable.min.js", "LICENSE"),
+    ),
+    Asset(
+        "blueimp-md5",
+        "2.19.0",
+        "sha512-DRQrD6gJyy8FbiE4s+bDoXS9hiW3Vbx5uCdwvcCf3zLHL+Iv7LtGHLpr+GZV8rHG8tK766FGYBwRbu8pELTt+w==",
+        ("js/md5.min.js", "LICENSE.txt"),
+    ),
+    Asset(
+        "bootstrap",
+        "3.1.1",
+        "sha512-TAzqS8E/ISpVHP29gYhy+1NSV+FJwApDVQhDfgLYsIuUDJiqJzH2DfORN5tiu+Ie2iBLrzEG34t4Rf465cigqg==",
+        # The css loads its glyph fonts from ../fonts/, so the folder layout is kept.
+        ("dist/js/bootstrap.min.js", "dist/css/bootstrap.min.css", "dist/fonts/", "LICENSE"),
+    ),
+)
+
+# Last path segment of each CDN url in asv's html -> (package, file inside it). Matching on the
+# file name rather than the whole url keeps CDN host names out of this module and survives
+# asv moving between CDNs.
+LOCAL_FILES: dict[str, tuple[str, str]] = {
+    "jquery-3.3.1.min.js": ("jquery", "dist/jquery.min.js"),
+    "jquery.flot.min.js": ("flot", "jquery.flot.js"),
+    "jquery.flot.time.min.js": ("flot", "jquery.flot.time.js"),
+    "jquery.flot.selection.min.js": ("flot", "jquery.flot.selection.js"),
+    "jquery.flot.categories.min.js": ("flot", "jquery.flot.categories.js"),
+    "jquery.flot.orderBars.js": ("flot-orderbars", "js/jquery.flot.orderBars.js"),
+    "stupidtable.min.js": ("stupid-table-plugin", "stupidtable.min.js"),
+    "md5.min.js": ("blueimp-md5", "js/md5.min.js"),
+    "bootstrap.min.js": ("bootstrap", "dist/js/bootstrap.min.js"),
+    "bootstrap.min.css": ("bootstrap", "dist/css/bootstrap.min.css"),
+}
+
+NEEDS_INTERNET = (
+    "the published dashboard still loads its JavaScript and CSS from CDNs and needs internet "
+    "to render"
+)
+
+
+class AssetError(RuntimeError):
+    """The dashboard's assets could not be fetched or failed their integrity check."""
+
+
+def default_cache() -> Path:
+    """Where verified tarballs are kept: .radibench/assets/ of the checkout (gitignored).
+
+    RADIBENCH_ASSET_CACHE overrides it; an installed (non-editable) radibench falls back to
+    ~/.cache/radibench/assets.
+    """
+    if os.environ.get("RADIBENCH_ASSET_CACHE"):
+        return Path(os.environ["RADIBENCH_ASSET_CACHE"])
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file():
+        return root / ".radibench" / "assets"
+    return Path.home() / ".cache" / "radibench" / "assets"
+
+
+def sri(data: bytes, algorithm: str = "sha512") -> str:
+    """Subresource-integrity string (npm's dist.integrity format) of some bytes."""
+    digest = hashlib.new(algorithm, data).digest()
+    return f"{algorithm}-{base64.b64encode(digest).decode('ascii')}"
+
+
+def verify(path: Path, asset: Asset) -> None:
+    """Raise AssetError unless the tarball at path is exactly the pinned one."""
+    algorithm = asset.integrity.split("-", 1)[0]
+    actual = sri(path.read_bytes(), algorithm)
+    if actual != asset.integrity:
+        raise AssetError(
+            f"{path.name}: integrity {actual} does not match the pinned {asset.integrity}"
+        )
+
+
+def _npm_env() -> dict[str, str]:
+    """npm quiet and quick to give up, so an offline publish is not held up for minutes."""
+    env = dict(os.environ)
+    for key, value in {
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "npm_config_loglevel": "error",
+        "npm_config_fetch_retries": "1",
+        "npm_config_fetch_retry_mintimeout": "2000",
+        "npm_config_fetch_retry_maxtimeout": "10000",
+        "npm_config_fetch_timeout": "60000",
+    }.items():
+        env.setdefault(key, value)
+    return env
+
+
+def _npm_pack(specs: list[str], dest: Path) -> None:
+    """Download package tarballs into dest from npm's configured registry."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AssetError("npm is not installed (Debian: apt-get install npm)")
+    try:
+        done = subprocess.run(
+            [npm, "pack", "--silent", "--ignore-scripts", *specs],
+            cwd=dest,
+            env=_npm_env(),
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssetError(f"npm pack timed out after {NPM_TIMEOUT} s") from exc
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise AssetError(f"npm pack failed: {detail[-1] if detail else done.returncode}")
+
+
+def fetch_assets(cache: Path | None = None, assets: tuple[Asset, ...] = ASSETS) -> dict[str, Path]:
+    """Return package -> verified tarball in the cache, fetching the missing ones with npm."""
+    cache = cache or default_cache()
+    cache.mkdir(parents=True, exist_ok=True)
+    found: dict[str, Path] = {}
+    missing: list[Asset] = []
+    for asset in assets:
+        path = cache / asset.tarball
+        try:
+            verify(path, asset)
+            found[asset.package] = path
+        except (OSError, AssetError):
+            missing.append(asset)
+    if not missing:
+        return found
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
+        _npm_pack([asset.spec for asset in missing], Path(tmp))
+        for asset in missing:
+            downloaded = Path(tmp) / asset.tarball
+            if not downloaded.is_file():
+                raise AssetError(f"npm pack did not produce {asset.tarball}")
+            verify(downloaded, asset)  # a mismatch never reaches the cache
+            os.replace(downloaded, cache / asset.tarball)
+            found[asset.package] = cache / asset.tarball
+    return found
+
+
+def _package_path(member: tarfile.TarInfo) -> str | None:
+    """Path of a tarball member inside its package (npm tarballs wrap it in one folder)."""
+    parts = PurePosixPath(member.name).parts
+    if len(parts) < 2 or ".." in parts or not member.isfile():
+        return None
+    return "/".join(parts[1:])
+
+
+def install_assets(html_dir: Path, tarballs: dict[str, Path], assets=ASSETS) -> list[Path]:
+    """Copy the listed files of each tarball to html_dir/vendor/<package>/; return them."""
+    written = []
+    for asset in assets:
+        target = html_dir / VENDOR / asset.package
+        with tarfile.open(tarballs[asset.package], "r:gz") as tar:
+            for member in tar.getmembers():
+                inner = _package_path(member)
+                if inner is None or not any(
+                    inner == f or (f.endswith("/") and inner.startswith(f)) for f in asset.files
+                ):
+                    continue
+                out = target / inner
+                out.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None  # a regular file, checked above
+                out.write_bytes(source.read())
+                written.append(out)
+        for wanted in asset.files:
+            if not wanted.endswith("/") and not (target / wanted).is_file():
+                raise AssetError(f"{asset.spec} has no {wanted}")
+    return written
+
+
+_TAG = re.compile(r"<(?:script|link)\b[^>]*>", re.IGNORECASE)
+_REMOTE_URL = re.compile(
+    r"""\b(?P<attr>src|href)\s*=\s*(?P<q>["'])(?P<url>(?:https?:)?//[^"']+)(?P=q)""",
+    re.IGNORECASE,
+)
+_CDN_ATTRS = re.compile(
+    r"""\s+(?:integrity|crossorigin|referrerpolicy)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""",
+    re.IGNORECASE,
+)
+
+
+def rewrite_html(text: str, prefix: str = VENDOR) -> tuple[str, list[str]]:
+    """Point CDN <script>/<link> urls at local vendor copies; return (html, urls left remote).
+
+    integrity/crossorigin/referrerpolicy attributes go with the CDN urls: they only make sense
+    for cross-origin loads. Tags whose file is not known are left alone and reported.
+    """
+    remote: list[str] = []
+
+    def replace(tag_match: re.Match[str]) -> str:
+        tag = tag_match.group(0)
+        url_match = _REMOTE_URL.search(tag)
+        if url_match is None:
+            return tag
+        url = url_match.group("url")
+        name = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if name not in LOCAL_FILES:
+            if tag.lower().startswith("<script") or "stylesheet" in tag.lower():
+                remote.append(url)
+            return tag
+        package, inner = LOCAL_FILES[name]
+        local = f"{prefix}/{package}/{inner}"
+        q = url_match.group("q")
+        tag = (
+            tag[: url_match.start()]
+            + f"{url_match.group('attr')}={q}{local}{q}"
+            + tag[url_match.end() :]
+        )
+        return _CDN_ATTRS.sub("", tag)
+
+    return _TAG.sub(replace, text), remote
+
+
+def make_offline(html_dir: Path, cache: Path | None = None) -> list[str]:
+    """Vendor the assets into a published html folder; return warnings (empty on success)."""
+    html_dir = Path(html_dir)
+    try:
+        tarballs = fetch_assets(cache)
+        install_assets(html_dir, tarballs)
+    except (AssetError, OSError, tarfile.TarError) as exc:
+        shutil.rmtree(html_dir / VENDOR, ignore_errors=True)
+        return [
+            f"radibench: could not fetch the dashboard assets from the npm registry ({exc}): "
+            f"{NEEDS_INTERNET}. Run `python -m radibench.dashboard fetch` where the registry is "
+            "reachable, then publish again."
+        ]
+    warnings = []
+    for page in sorted(html_dir.rglob("*.html")):
+        if VENDOR in page.relative_to(html_dir).parts:
+            continue
+        prefix = "/".join([".."] * (len(page.relative_to(html_dir).parts) - 1) + [VENDOR])
+        text, remote = rewrite_html(page.read_text(encoding="utf-8"), prefix)
+        page.write_text(text, encoding="utf-8")
+        warnings.extend(
+            f"radibench: {page.relative_to(html_dir)} still loads {url} from the internet"
+            for url in remote
+        )
+    return warnings
+
+
+def _warn(message: str) -> None:
+    if _asv_log is not None:
+        _asv_log.warning(message)
+    else:  # pragma: no cover
+        print(f"warning: {message}", file=sys.stderr)
+
+
+class OfflineAssets(OutputPublisher):
+    """Runs last in `asv publish` (asv calls every OutputPublisher subclass it has imported)."""
+
+    name = None
+    button_label = None
+    description = "Local copies of the dashboard's JavaScript and CSS"
+    order = math.inf
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        warnings = make_offline(Path(conf.html_dir))
+        for message in warnings:
+            _warn(message)
+        if not warnings and _asv_log is not None:
+            _asv_log.info(f"radibench: dashboard assets vendored into {VENDOR}/ (works offline)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`fetch` fills the asset cache; `offline HTML_DIR` vendors assets into a published folder."""
+    parser = argparse.ArgumentParser(prog="python -m radibench.dashboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    fetch = sub.add_parser("fetch", help="download and verify the dashboard assets")
+    fetch.add_argument("--cache", type=Path, default=None)
+    offline = sub.add_parser("offline", help="make a published html folder work offline")
+    offline.add_argument("html_dir", type=Path)
+    offline.add_argument("--cache", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.command == "fetch":
+        try:
+            tarballs = fetch_assets(args.cache)
+        except AssetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        for package, path in sorted(tarballs.items()):
+            print(f"{package}: {path}")
+        return 0
+    warnings = make_offline(args.html_dir, args.cache)
+    for message in warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    return 1 if warnings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""`asv publish` with radibench's dashboard plugin, on the committed fixture results.
+
+Why: asv's stock html loads its libraries from CDNs and shows an error page offline; these tests
+check that the plugin vendors them (from pinned, verified npm tarballs), that publish degrades to
+a warning when they cannot be fetched, and, in a real headless Chromium, that the dashboard renders
+with no request leaving loopback.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from radibench import dashboard
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "asv_results"
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FRAMEWORKS = ["radiobject", "monai", "torchio", "torchio_queue"]
+EXPECTED_BENCHMARKS = {
+    f"loaders.TrainingLoader.{m}"
+    for m in (
+        "time_first_batch",
+        "time_warm_batch",
+        "track_seconds_per_sample",
+        "track_epoch_seconds",
+        "peakmem_training",
+        "track_rss_delta",
+    )
+} | {"loaders.RadiObjectVersusPeers.track_relative_cost"}
+EXPECTED_BENCHMARKS |= {
+    f"storage.S3VersusLocal.{m}"
+    for m in (
+        "time_first_batch",
+        "time_warm_batch",
+        "track_seconds_per_sample",
+        "track_requests_per_batch",
+        "track_bytes_per_batch",
+    )
+}
+
+
+@functools.cache
+def fixture_generator():
+    """The fixture's generate.py, loaded by path so it works whatever tests/ is on sys.path."""
+    spec = importlib.util.spec_from_file_location("asv_fixture_generate", FIXTURE / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fixture_commits() -> set[str]:
+    return {
+        json.loads(path.read_text())["commit_hash"]
+        for path in FIXTURE.glob("*/*.json")
+        if path.name != "machine.json"
+    }
+
+
+def asv_project(where: Path, **config) -> Path:
+    """A throwaway asv project over the fixture repo and a copy of the fixture results."""
+    gen = fixture_generator()
+    repo = where / "repo"
+    if not repo.exists():
+        gen.build_repo(repo)
+    results = where / "results"
+    if not results.exists():
+        shutil.copytree(FIXTURE, results, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    conf = gen.asv_config(repo, results, where / "html", plugins=[".radibench.dashboard"], **config)
+    path = where / "asv.conf.json"
+    path.write_text(json.dumps(conf, indent=4))
+    return path
+
+
+def asv_publish(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `asv publish` as users do (a subprocess), with radibench importable as the plugin."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    asv = Path(sys.executable).with_name("asv")
+    return subprocess.run(
+        [str(asv), "publish", "--config", str(config), "--no-pull"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Path, str]:
+    """The fixture results published once with the plugin: (html dir, asv's output)."""
+    where = tmp_path_factory.mktemp("publish")
+    done = asv_publish(asv_project(where))
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return where / "html", output
+
+
+def test_fixture_repo_rebuilds_the_committed_commits(tmp_path):
+    hashes = fixture_generator().build_repo(tmp_path / "repo")
+    assert len(hashes) >= 3
+    assert set(hashes) == fixture_commits()
+
+
+def test_publish_vendors_assets_and_lists_benchmarks(published):
+    html, output = published
+    assert "needs internet" not in output
+    index = json.loads((html / "index.json").read_text())
+    assert set(index["benchmarks"]) == EXPECTED_BENCHMARKS
+    assert set(index["revision_to_hash"].values()) == fixture_commits()
+    assert index["params"]["machine"] == ["fixture-machine"]
+    page = (html / "index.html").read_text()
+    _, remote = dashboard.rewrite_html(page)
+    assert remote == []
+    assert "integrity=" not in page and "//cdn" not in page
+    for name, (package, inner) in dashboard.LOCAL_FILES.items():
+        assert f'"vendor/{package}/{inner}"' in page, name
+        assert (html / "vendor" / package / inner).stat().st_size > 1000, name
+    fonts = html / "vendor" / "bootstrap" / "dist" / "fonts"
+    assert (fonts / "glyphicons-halflings-regular.woff").is_file()
+    graphs = list((html / "graphs" / "branch-main").rglob("*.json"))
+    assert {g.stem for g in graphs} >= EXPECTED_BENCHMARKS
+    assert all("machine-fixture-machine" in g.parts for g in graphs)
+
+
+def test_publish_without_registry_warns_and_succeeds(tmp_path):
+    """Offline (registry unreachable, empty cache): publish works and says it needs internet."""
+    config = asv_project(tmp_path)
+    done = asv_publish(
+        config,
+        RADIBENCH_ASSET_CACHE=str(tmp_path / "empty-cache"),
+        npm_config_registry="http://127.0.0.1:9/",
+        npm_config_cache=str(tmp_path / "npm-cache"),
+        npm_config_offline="false",
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "needs internet" in output
+    html = tmp_path / "html"
+    assert (html / "index.json").is_file()
+    assert not (html / "vendor").exists()
+    assert "integrity=" in (html / "index.html").read_text()  # left as asv wrote it
+
+
+def test_rewrite_html_drops_cdn_attributes_and_reports_unknown_urls():
+    page = (
+        '<script src="https://cdn.example/ajax/libs/flot/0.8.3/jquery.flot.min.js" '
+        'integrity="sha512-x" crossorigin="anonymous" referrerpolicy="no-referrer" '
+        'onerror="f()"></script>\n'
+        '<link rel="stylesheet" href="//cdn.example/bootstrap@3.1.1/dist/css/bootstrap.min.css" '
+        "crossorigin>\n"
+        '<script src="https://cdn.example/unknown.js"></script>\n'
+        '<a href="https://example.org/">a link, not a load</a>\n'
+        '<script src="asv.js"></script>'
+    )
+    text, remote = dashboard.rewrite_html(page, prefix="../vendor")
+    assert '<script src="../vendor/flot/jquery.flot.js" onerror="f()"></script>' in text
+    assert '<link rel="stylesheet" href="../vendor/bootstrap/dist/css/bootstrap.min.css">' in text
+    assert remote == ["https://cdn.example/unknown.js"]
+    assert '<a href="https://example.org/">' in text and '<script src="asv.js">' in text
+
+
+def test_every_cdn_file_maps_to_a_published_asset_file():
+    packages = {asset.package: asset for asset in dashboard.ASSETS}
+    for package, inner in dashboard.LOCAL_FILES.values():
+        assert inner in packages[package].files
+
+
+def _tarball(path: Path, content: bytes) -> Path:
+    member = path.parent / "package.json"
+    member.write_bytes(content)
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(member, arcname="package/package.json")
+    return path
+
+
+def test_tampered_tarball_is_rejected_and_not_cached(tmp_path, monkeypatch):
+    asset = dashboard.Asset("jquery", "3.3.1", dashboard.ASSETS[0].integrity, ("package.json",))
+
+    def fake_pack(specs, dest):
+        assert specs == ["jquery@3.3.1"]
+        _tarball(dest / asset.tarball, b'{"name": "jquery", "evil": true}')
+
+    monkeypatch.setattr(dashboard, "_npm_pack", fake_pack)
+    with pytest.raises(dashboard.AssetError, match="does not match"):
+        dashboard.fetch_assets(tmp_path / "cache", (asset,))
+    assert not (tmp_path / "cache" / asset.tarball).exists()
+
+
+def test_verified_tarball_is_cached_and_reused(tmp_path, monkeypatch):
+    good = _tarball(tmp_path / "good.tgz", b'{"name": "demo"}')
+    asset = dashboard.Asset("demo", "1.0.0", dashboard.sri(good.read_bytes()), ("package.json",))
+    calls = []
+
+    def fake_pack(specs, dest):
+        calls.append(specs)
+        shutil.copy(good, dest / asset.tarball)
+
+    monkeypatch.setattr(dashboard, "_npm_pack", fake_pack)
+    first = dashboard.fetch_assets(tmp_path / "cache", (asset,))
+    second = dashboard.fetch_assets(tmp_path / "cache", (asset,))
+    assert first == second == {"demo": tmp_path / "cache" / asset.tarball}
+    assert calls == [["demo@1.0.0"]]
+    written = dashboard.install_assets(tmp_path / "html", first, (asset,))
+    assert written == [tmp_path / "html" / "vendor" / "demo" / "package.json"]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+@pytest.fixture
+def served(published):
+    """The published html on an ephemeral loopback port (never all interfaces)."""
+    html, _ = published
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_dashboard_renders_offline_in_chromium(served):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-browser (CI runs it)")
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    errors: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            # Recorded above, then refused: a broken plugin must fail this test, not go online.
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if urlsplit(route.request.url).hostname == "127.0.0.1"
+                    else route.abort()
+                ),
+            )
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            page.goto(served, wait_until="load")
+            assert not page.url.endswith("error.html"), "asv's 'failed to load' page was shown"
+            page.wait_for_selector(".benchmark-container", timeout=30_000)
+            names = page.locator(".benchmark-text").all_inner_texts()
+            assert any("time_warm_batch" in name for name in names), names
+            assert page.locator(".benchmark-container").count() >= len(EXPECTED_BENCHMARKS)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-grid.png"))
+
+            page.goto(served + "#loaders.TrainingLoader.time_warm_batch", wait_until="load")
+            page.wait_for_selector("#main-graph canvas", timeout=30_000)
+            page.wait_for_function(
+                "() => { const p = $('#main-graph').data('plot');"
+                " return p && p.getData().length > 0; }",
+                timeout=30_000,
+            )
+            series = page.evaluate(
+                "() => $('#main-graph').data('plot').getData()"
+                ".map(s => ({label: s.label || '', xs: s.data.map(d => d[0]),"
+                " ys: s.data.map(d => d[1])}))"
+            )
+            legend = " ".join(page.locator("#main-graph .legendLabel").all_inner_texts())
+            page.screenshot(path=str(ARTIFACTS / "dashboard-graph.png"))
+        finally:
+            browser.close()
+
+    assert errors == [], errors
+    for framework in FRAMEWORKS:
+        assert framework in legend, legend
+    plotted = [s for s in series if any(y is not None for y in s["ys"])]
+    assert len(plotted) >= len(FRAMEWORKS), series
+    commits = {x for s in plotted for x, y in zip(s["xs"], s["ys"], strict=True) if y is not None}
+    assert len(commits) >= 3, series
+    hosts = {urlsplit(url).hostname for url in requests if not url.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, sorted(requests)
+    assert (ARTIFACTS / "dashboard-graph.png").stat().st_size > 10_000
