@@ -1,0 +1,39 @@
+# The two commands a fresh machine needs (see README.md):
+#   make bench   set everything up, benchmark the newest RadiObject commit, publish the dashboard
+#   make test    run the test suite
+# Everything is installed into .venv by pip; torch is pinned and installed first (see requirements/).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= default
+export RADIBENCH_PROFILE := $(PROFILE)
+
+.PHONY: bench test lint venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/bench.txt requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+bench: venv
+	$(BIN)/radibench source
+	$(BIN)/radibench data --profile $(PROFILE)
+	$(BIN)/radibench machine
+	$(BIN)/asv --config $$($(BIN)/radibench source --config) run --show-stderr \
+		--machine $$($(BIN)/radibench machine --name) "$$($(BIN)/radibench source --newest)^!"
+	$(BIN)/asv --config $$($(BIN)/radibench source --config) publish
+	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
+	@echo "then open http://127.0.0.1:8080/"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/asv check --config asv.conf.json --python=same
+
+test: venv
+	$(BIN)/python -m pytest -q

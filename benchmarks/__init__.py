@@ -1,0 +1,17 @@
+"""The radibench asv suite. Modules read like a table of contents of what is measured.
+
+asv puts only this package on sys.path (it strips PYTHONPATH), so the radibench library beside it
+is made importable here. It is appended, not prepended: the bare RadiObject mirror that asv keeps
+at ./radiobject must never shadow the installed radiobject package.
+"""
+
+import sys
+from pathlib import Path
+
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:
+    sys.path.append(_REPO)
+
+from radibench.measure import pin_threads  # noqa: E402
+
+pin_threads()

@@ -1,0 +1,144 @@
+"""The `radibench` command line: prepares what asv needs and reads what asv produced.
+
+It never wraps asv: the benchmarks are run with asv's own commands (see README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import sys
+from pathlib import Path
+
+
+def cmd_source(args) -> int:
+    from radibench import source
+
+    if args.config or args.newest or args.html_dir:
+        current = source.current()
+        if args.config:
+            print(current.config)
+        if args.newest:
+            print(current.newest())
+        if args.html_dir:
+            print(source.HTML_DIRS[current.config])
+        return 0
+    source.prepare(local=args.local, pypi=args.pypi, say=lambda m: print(f"radibench source: {m}"))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from radibench import datasets
+
+    if args.dicom_dir:
+        data = datasets.import_dicom_dir(args.dicom_dir, train_slices=args.train_slices)
+        print(f"radibench data: imported {len(data.subjects)} series into {data.root}")
+        print(f"run the suite on it with: export RADIBENCH_DATASET={data.root}")
+    else:
+        data = datasets.ensure_dataset(args.profile)
+        print(f"radibench data: profile {args.profile!r} ready at {data.root}")
+    for s in data.subjects:
+        print(f"  {s.id}: {'x'.join(map(str, s.shape))} voxels, spacing {s.spacing} mm")
+    return 0
+
+
+def machine_name() -> str:
+    return os.environ.get("RADIBENCH_MACHINE") or socket.gethostname()
+
+
+def machine_info() -> dict[str, str]:
+    """What the study printed about its machine: CPU model, cores, memory, OS."""
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    cores = os.cpu_count() or 1
+    return {
+        "machine": machine_name(),
+        "os": f"{platform.system()} {platform.release()}",
+        "arch": platform.machine(),
+        "cpu": f"{cpu} ({cores} cores)",
+        "num_cpu": str(cores),
+        "ram": f"{psutil.virtual_memory().total / 2**30:.0f}GB",
+    }
+
+
+def cmd_machine(args) -> int:
+    info = machine_info()
+    if args.name:
+        print(info["machine"])
+        return 0
+    # `asv machine --yes` drops every value equal to its own default, the name included, and
+    # then fails: write the same file through asv's own API instead.
+    from asv.machine import Machine, MachineCollection
+
+    MachineCollection.save(info["machine"], {**info, "version": Machine.api_version})
+    print("radibench machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from radibench import report
+
+    return report.main(args.rest)
+
+
+def cmd_check_results(args) -> int:
+    from radibench import results_check
+
+    return results_check.main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="radibench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("source", help="prepare the RadiObject history asv reads")
+    p.add_argument("--from", dest="local", type=Path, help="a local clone or checkout to use")
+    p.add_argument("--pypi", action="store_true", help="use the PyPI-release history")
+    p.add_argument("--config", action="store_true", help="print the asv config to use")
+    p.add_argument("--newest", action="store_true", help="print the newest commit's hash")
+    p.add_argument("--html-dir", action="store_true", help="print the dashboard folder")
+    p.set_defaults(func=cmd_source)
+
+    p = sub.add_parser("data", help="generate (or import) the benchmark dataset")
+    p.add_argument("--profile", default=os.environ.get("RADIBENCH_PROFILE", "default"))
+    p.add_argument("--dicom-dir", type=Path, help="import your own DICOM folder instead")
+    p.add_argument("--train-slices", type=int, help="slices per subject in the training cohort")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("machine", help="record this machine's CPU, cores and RAM for asv")
+    p.add_argument("--name", action="store_true", help="only print the machine name")
+    p.set_defaults(func=cmd_machine)
+
+    for name, func, text in [
+        ("report", cmd_report, "charts and tables from asv results"),
+        ("check-results", cmd_check_results, "validate results/ before committing"),
+    ]:
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from radibench.datasets import DatasetError
+    from radibench.source import SourceError
+
+    try:
+        return args.func(args)
+    except (DatasetError, SourceError) as exc:
+        print(f"radibench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""LIDC-like CT datasets: generated deterministically, or imported from a user's DICOM folder.
+
+A dataset is a folder that does not depend on the RadiObject commit, so it is made once and
+shared by every commit and asv environment:
+
+    <data root>/<name>/
+        manifest.json             spec, subjects, sha256 of every file (verified on use)
+        dicom/<subject>/*.dcm     one CT series per subject (the original geometry)
+        nifti/<subject>.nii.gz    the same series converted with SimpleITK, as the study did
+        train/dicom/<subject>/    the central `train_slices` slices of each series (hard links)
+        train/nifti/<subject>.nii.gz
+
+RadiObject's training loader needs every volume of a collection to have the same shape, and
+`from_dicoms` splits series of different shapes into separate collections. Real LIDC series
+differ in slice count, so the training comparison uses the `train/` cohort: every subject cut to
+the same number of central slices, given identically to every framework.
+
+Generated data is append-only in spirit (numpy's rule): changing how a profile is generated
+changes its spec hash and so its folder; never edit a profile in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+GENERATOR_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class DatasetError(RuntimeError):
+    """A dataset that cannot be used: says which file and what is wrong."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How much synthetic CT to make. Slice counts are drawn per subject from `slices`."""
+
+    name: str
+    subjects: int
+    rows: int
+    columns: int
+    slices: tuple[int, int]
+    train_slices: int
+    seed: int = 42
+
+    def spec(self) -> dict:
+        return {"generator": GENERATOR_VERSION, **dataclasses.asdict(self)}
+
+
+PROFILES = {
+    # Small enough for tests and CI; still 4 subjects so a batch of 4 exists.
+    "quick": Profile("quick", subjects=4, rows=128, columns=128, slices=(72, 96), train_slices=72),
+    # The study: 10 subjects, LIDC geometry (512x512 slices, 1.25-2.5 mm, 100-260 slices).
+    "default": Profile(
+        "default", subjects=10, rows=512, columns=512, slices=(100, 260), train_slices=96
+    ),
+    # For real hardware: 30 subjects of LIDC's longer series.
+    "large": Profile(
+        "large", subjects=30, rows=512, columns=512, slices=(120, 400), train_slices=128
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    id: str
+    dicom_dir: Path
+    nifti: Path
+    train_dicom_dir: Path
+    train_nifti: Path
+    shape: tuple[int, int, int]  # (columns, rows, slices) = NIfTI (x, y, z)
+    spacing: tuple[float, float, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    root: Path
+    name: str
+    spec: dict
+    subjects: tuple[Subject, ...]
+
+    @property
+    def train_shape(self) -> tuple[int, int, int]:
+        x, y, _ = self.subjects[0].shape
+        return (x, y, self.spec["train_slices"])
+
+    @classmethod
+    def open(cls, root: Path, verify: bool = True) -> Dataset:
+        """Open a finished dataset; with `verify`, check every file against the manifest."""
+        root = Path(root)
+        path = root / MANIFEST
+        if not path.is_file():
+            raise DatasetError(f"{root}: no {MANIFEST}; the dataset is missing or half-written")
+        try:
+            manifest = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
+        if verify:
+            _verify_files(root, manifest["files"])
+        subjects = tuple(
+            Subject(
+                id=s["id"],
+                dicom_dir=root / s["dicom_dir"],
+                nifti=root / s["nifti"],
+                train_dicom_dir=root / s["train_dicom_dir"],
+                train_nifti=root / s["train_nifti"],
+                shape=tuple(s["shape"]),
+                spacing=tuple(s["spacing"]),
+            )
+            for s in manifest["subjects"]
+        )
+        return cls(root=root, name=manifest["name"], spec=manifest["spec"], subjects=subjects)
+
+
+def data_root() -> Path:
+    """Where datasets live: $RADIBENCH_DATA, else .radibench/data beside this package."""
+    env = os.environ.get("RADIBENCH_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parent.parent / ".radibench" / "data"
+
+
+def dataset_name(profile: Profile) -> str:
+    digest = hashlib.sha256(json.dumps(profile.spec(), sort_keys=True).encode()).hexdigest()
+    return f"{profile.name}-{digest[:10]}"
+
+
+def ensure_dataset(profile: str | Profile, root: Path | None = None, progress=None) -> Dataset:
+    """Return the generated dataset for `profile`, generating it once if missing or corrupt.
+
+    Safe when several processes ask at once: one generates under a lock, the others wait.
+    """
+    if isinstance(profile, str):
+        if profile not in PROFILES:
+            raise DatasetError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
+        profile = PROFILES[profile]
+    root = Path(root) if root else data_root()
+    target = root / dataset_name(profile)
+    with _locked(root, target.name):
+        if (target / MANIFEST).is_file():
+            try:
+                return Dataset.open(target)
+            except DatasetError as exc:
+                _say(progress, f"cached dataset is damaged ({exc}); regenerating")
+                shutil.rmtree(target)
+        _check_free_disk(root, estimated_bytes(profile))
+        return _build(target, profile.spec(), _synthetic_series(profile), progress)
+
+
+def import_dicom_dir(source: Path, train_slices: int | None = None, root=None, progress=None):
+    """Make a dataset from a user's DICOM folder: each sub-folder holding a CT series is a subject.
+
+    The DICOM files are linked (or copied across file systems), never modified.
+    """
+    from radibench import dicom_input
+
+    source = Path(source).resolve()
+    series = dicom_input.find_series(source)
+    min_slices = min(len(s.files) for s in series)
+    train = min(train_slices or min_slices, min_slices)
+    spec = {
+        "generator": GENERATOR_VERSION,
+        "name": "dicom-dir",
+        "source": str(source),
+        "fingerprint": dicom_input.fingerprint(series),
+        "train_slices": train,
+    }
+    root = Path(root) if root else data_root()
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    target = root / f"dicom-dir-{digest[:10]}"
+    with _locked(root, target.name):
+        if (target / MANIFEST).is_file():
+            with contextlib.suppress(DatasetError):
+                return Dataset.open(target)
+            shutil.rmtree(target)
+        size = sum(f.stat().st_size for s in series for f in s.files)
+        _check_free_disk(root, size)
+        return _build(target, spec, dicom_input.link_series(series), progress)
+
+
+def estimated_bytes(profile: Profile) -> int:
+    """Disk a profile needs: DICOM, gzipped NIfTI (~half) and the training cohort's NIfTI."""
+    mean_slices = sum(profile.slices) / 2
+    voxels = profile.subjects * profile.rows * profile.columns
+    dicom = voxels * mean_slices * 2
+    return int(dicom * 1.6 + voxels * profile.train_slices * 2)
+
+
+# ----------------------------------------------------------------------------------------------
+# Building
+
+
+def _build(target: Path, spec: dict, series_writers, progress) -> Dataset:
+    """Write series into a temporary folder, convert, checksum, then rename into place."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    started = time.monotonic()
+    subjects = []
+    try:
+        for n, (subject_id, write_series) in enumerate(series_writers, start=1):
+            dicom_dir = partial / "dicom" / subject_id
+            files = write_series(dicom_dir)
+            _say(progress, f"[{n}] {subject_id}: {len(files)} slices written; converting")
+            subjects.append(_convert_subject(partial, subject_id, files, spec["train_slices"]))
+        files = {
+            str(p.relative_to(partial)): _sha256(p)
+            for p in sorted(partial.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {
+            "name": target.name,
+            "spec": spec,
+            "subjects": subjects,
+            "files": files,
+            "bytes": sum((partial / f).stat().st_size for f in files),
+            "seconds_to_build": round(time.monotonic() - started, 1),
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        os.replace(partial, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _say(progress, f"dataset {target.name}: {len(subjects)} subjects, {manifest['bytes']} bytes")
+    return Dataset.open(target, verify=False)
+
+
+def _convert_subject(root: Path, subject_id: str, files: list[Path], train_slices: int) -> dict:
+    """NIfTI with SimpleITK, as the study did, for the full series and the training cohort."""
+    import SimpleITK as sitk
+
+    full = _read_series(files)
+    nifti = root / "nifti" / f"{subject_id}.nii.gz"
+    nifti.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(full, str(nifti), useCompression=True)
+
+    ordered = _sort_by_position(files)
+    start = (len(ordered) - train_slices) // 2
+    train_dir = root / "train" / "dicom" / subject_id
+    train_dir.mkdir(parents=True)
+    train_files = []
+    for f in ordered[start : start + train_slices]:
+        os.link(f, train_dir / f.name)
+        train_files.append(train_dir / f.name)
+    train_nifti = root / "train" / "nifti" / f"{subject_id}.nii.gz"
+    train_nifti.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(_read_series(train_files), str(train_nifti), useCompression=True)
+    return {
+        "id": subject_id,
+        "dicom_dir": str(files[0].parent.relative_to(root)),
+        "nifti": str(nifti.relative_to(root)),
+        "train_dicom_dir": str(train_dir.relative_to(root)),
+        "train_nifti": str(train_nifti.relative_to(root)),
+        "shape": list(full.GetSize()),
+        "spacing": [round(s, 4) for s in full.GetSpacing()],
+    }
+
+
+def _read_series(files: list[Path]):
+    import SimpleITK as sitk
+
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames([str(f) for f in _sort_by_position(files)])
+    return reader.Execute()
+
+
+def _sort_by_position(files: list[Path]) -> list[Path]:
+    import pydicom
+
+    def z(path: Path) -> float:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["ImagePositionPatient"])
+        return float(ds.ImagePositionPatient[2])
+
+    return sorted(files, key=z)
+
+
+# ----------------------------------------------------------------------------------------------
+# Synthetic LIDC-like CT
+
+
+def _synthetic_series(profile: Profile) -> Iterator[tuple[str, object]]:
+    """Yield (subject id, writer) pairs; each writer writes one CT series into a folder."""
+    rng = np.random.default_rng(profile.seed)
+    for i in range(profile.subjects):
+        subject_seed = int(rng.integers(2**31))
+        n_slices = int(rng.integers(profile.slices[0], profile.slices[1] + 1))
+        subject_id = f"LIDC-SYN-{i + 1:04d}"
+
+        def write(folder, seed=subject_seed, n=n_slices, sid=subject_id):
+            from radibench import synthetic_ct
+
+            return synthetic_ct.write_series(
+                folder, sid, seed=seed, rows=profile.rows, columns=profile.columns, slices=n
+            )
+
+        yield subject_id, write
+
+
+# ----------------------------------------------------------------------------------------------
+# Integrity, locking, disk
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _verify_files(root: Path, files: dict[str, str]) -> None:
+    for rel, digest in files.items():
+        path = root / rel
+        if not path.is_file():
+            raise DatasetError(f"{path}: listed in the manifest but missing")
+        if _sha256(path) != digest:
+            raise DatasetError(f"{path}: checksum differs from the manifest (edited or truncated)")
+
+
+@contextlib.contextmanager
+def _locked(root: Path, name: str):
+    """An exclusive lock per dataset, so concurrent runs never build or read it half-made."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_free_disk(root: Path, needed: int) -> None:
+    free = shutil.disk_usage(root).free
+    if free < needed * 1.2:
+        raise DatasetError(
+            f"not enough free disk in {root}: the dataset needs about {needed / 1e9:.1f} GB "
+            f"(+20% headroom), {free / 1e9:.1f} GB are free; free space or set RADIBENCH_DATA"
+        )
+
+
+def _say(progress, message: str) -> None:
+    if progress is None:
+        print(f"radibench data: {message}", file=sys.stderr, flush=True)
+    elif progress:
+        progress(message)

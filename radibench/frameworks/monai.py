@@ -1,0 +1,40 @@
+"""MONAI reading NIfTI, as the study did: LoadImaged, EnsureChannelFirstd, RandSpatialCropd."""
+
+from __future__ import annotations
+
+from radibench.frameworks.base import Framework, LoaderSpec
+
+
+class Monai(Framework):
+    name = "monai"
+    label = "MONAI"
+    modules = ("monai.data", "monai.transforms")
+    patches = "random 64^3 crops of the whole decoded .nii.gz volume, float32 HU"
+
+    def __init__(self, niftis):
+        self.niftis = [str(p) for p in niftis]
+
+    def loader(self, spec: LoaderSpec):
+        from monai.data import DataLoader, Dataset
+        from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandSpatialCropd
+
+        transform = Compose(
+            [
+                LoadImaged(keys=["image"]),
+                EnsureChannelFirstd(keys=["image"]),
+                RandSpatialCropd(keys=["image"], roi_size=spec.patch_size, random_size=False),
+            ]
+        )
+        dataset = Dataset(data=[{"image": p} for p in self.niftis], transform=transform)
+        return DataLoader(
+            dataset,
+            batch_size=spec.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=spec.num_workers,
+            multiprocessing_context=spec.multiprocessing_context,
+            persistent_workers=spec.num_workers > 0,
+        )
+
+    def images(self, batch):
+        return batch["image"]

@@ -1,0 +1,135 @@
+"""RadiObject, at whichever commit asv installed: the one place that knows its API eras.
+
+Checked by running every upstream commit (see KNOWLEDGE in the team notes and README):
+
+| era | commits    | ingest                                   | loader's first argument |
+|-----|------------|------------------------------------------|-------------------------|
+| 0   | 01         | not an importable package                | -                       |
+| 1   | 02 .. 07   | from_dicoms(uri, dicom_dirs=[(dir, id)]) | RadiObject + modalities |
+| 2   | 08 .. 47   | from_dicoms(uri, dicom_dirs=...)         | a VolumeCollection      |
+| 3   | 48 .. HEAD | from_images(uri, images=, format_hint=)  | a VolumeCollection      |
+
+Tiling: configure(tile=TileConfig(...)) in era 1, configure(write=WriteConfig(tile=...)) later.
+Everything is feature-detected, never guessed from version numbers; a missing API raises
+NotImplementedError, which asv shows as n/a rather than failed.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from radibench.frameworks.base import Framework, LoaderSpec
+
+COLLECTION = "CT"
+
+
+def api():
+    """The installed radiobject module, or NotImplementedError if this commit has no package."""
+    try:
+        import radiobject
+    except ImportError as exc:
+        raise NotImplementedError(f"radiobject does not import at this commit: {exc}") from exc
+    if not hasattr(radiobject, "RadiObject"):
+        raise NotImplementedError("this commit installs no radiobject package (flat modules)")
+    return radiobject
+
+
+def configure_tiling(orientation: str) -> None:
+    """Make later writes use `orientation` tiles ("axial" or "isotropic")."""
+    api()
+    from radiobject.ctx import SliceOrientation, TileConfig, configure
+
+    tile = TileConfig(orientation=getattr(SliceOrientation, orientation.upper()))
+    try:
+        from radiobject.ctx import WriteConfig
+    except ImportError:
+        configure(tile=tile)  # era 1
+    else:
+        configure(write=WriteConfig(tile=tile))
+
+
+def ingest_dicoms(uri: str, dicom_dirs, tiling: str | None = None) -> None:
+    """Ingest DICOM series [(folder, subject id)] into a new RadiObject with one CT collection."""
+    radiobject = api()
+    if tiling:
+        configure_tiling(tiling)
+    dirs = [(str(folder), sid) for folder, sid in dicom_dirs]
+    cls = radiobject.RadiObject
+    if hasattr(cls, "from_dicoms"):
+        radi = cls.from_dicoms(uri, dicom_dirs=dirs)
+    elif hasattr(cls, "from_images"):
+        radi = cls.from_images(uri, images={COLLECTION: dirs}, format_hint={COLLECTION: "dicom"})
+    else:
+        raise NotImplementedError("this commit has neither from_dicoms nor from_images")
+    names = list(radi.collection_names)
+    if names != [COLLECTION]:
+        raise RuntimeError(
+            f"expected one collection {COLLECTION!r}, RadiObject made {names}: "
+            "series of different shapes are split; ingest the uniform training cohort"
+        )
+
+
+def ingest_niftis(uri: str, niftis, tiling: str | None = None) -> None:
+    """Ingest NIfTI files [(path, subject id)] into a new RadiObject with one CT collection."""
+    radiobject = api()
+    if tiling:
+        configure_tiling(tiling)
+    files = [(str(path), sid) for path, sid in niftis]
+    cls = radiobject.RadiObject
+    if hasattr(cls, "from_niftis"):
+        params = inspect.signature(cls.from_niftis).parameters
+        if "images" in params:
+            cls.from_niftis(uri, images={COLLECTION: files})
+        else:
+            raise NotImplementedError("from_niftis(niftis=...) names collections by file suffix")
+    elif hasattr(cls, "from_images"):
+        cls.from_images(uri, images={COLLECTION: files})
+    else:
+        raise NotImplementedError("this commit has neither from_niftis nor from_images")
+
+
+def open_collection(uri: str):
+    radiobject = api()
+    return radiobject.RadiObject(uri).collection(COLLECTION)
+
+
+class RadiObject(Framework):
+    name = "radiobject"
+    label = "RadiObject"
+    modules = ("radiobject", "radiobject.ml")
+    # DICOM ingest keeps the stored values (no rescale slope/intercept): HU + 1024 here.
+    hu_offset = 1024
+    patches = "random 64^3 patches read tile by tile from TileDB, stored values (HU + 1024)"
+
+    def __init__(self, uri: str):
+        self.uri = uri
+
+    def import_modules(self) -> None:
+        api()
+        try:
+            import radiobject.ml  # noqa: F401
+        except ImportError as exc:
+            raise NotImplementedError(f"radiobject.ml does not import: {exc}") from exc
+
+    def loader(self, spec: LoaderSpec):
+        radiobject = api()
+        try:
+            from radiobject.ml import create_training_dataloader
+        except ImportError as exc:
+            raise NotImplementedError(f"radiobject.ml has no training loader: {exc}") from exc
+        params = inspect.signature(create_training_dataloader).parameters
+        kwargs = dict(
+            batch_size=spec.batch_size, patch_size=spec.patch_size, num_workers=spec.num_workers
+        )
+        if "pin_memory" in params:
+            kwargs["pin_memory"] = False  # CPU only, as for the other frameworks
+        first = next(iter(params))
+        if first in ("collections", "collection"):
+            return create_training_dataloader(open_collection(self.uri), **kwargs)
+        if "modalities" in params:  # era 1: the RadiObject and collection names
+            radi = radiobject.RadiObject(self.uri)
+            return create_training_dataloader(radi, modalities=[COLLECTION], **kwargs)
+        raise NotImplementedError(f"unknown create_training_dataloader signature: {list(params)}")
+
+    def images(self, batch):
+        return batch["image"]
