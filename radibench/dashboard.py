@@ -180,6 +180,15 @@ def _npm_env() -> dict[str, str]:
     return env
 
 
+def _npm_error(output: str) -> str:
+    """The informative line of npm's error output (it ends with a log path, not the cause)."""
+    lines = [line.removeprefix("npm error").strip() for line in output.splitlines()]
+    code = next((line[5:] for line in lines if line.startswith("code ")), "")
+    skip = ("code ", "syscall ", "errno ", "A complete log")
+    cause = next((line for line in lines if line and not line.startswith(skip)), "")
+    return f"{code} {cause}".strip() or "unknown error"
+
+
 def _npm_pack(specs: list[str], dest: Path) -> None:
     """Download package tarballs into dest from npm's configured registry."""
     npm = shutil.which("npm")
@@ -187,7 +196,7 @@ def _npm_pack(specs: list[str], dest: Path) -> None:
         raise AssetError("npm is not installed (Debian: apt-get install npm)")
     try:
         done = subprocess.run(
-            [npm, "pack", "--silent", "--ignore-scripts", *specs],
+            [npm, "pack", "--ignore-scripts", *specs],
             cwd=dest,
             env=_npm_env(),
             capture_output=True,
@@ -197,8 +206,7 @@ def _npm_pack(specs: list[str], dest: Path) -> None:
     except subprocess.TimeoutExpired as exc:
         raise AssetError(f"npm pack timed out after {NPM_TIMEOUT} s") from exc
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise AssetError(f"npm pack failed: {detail[-1] if detail else done.returncode}")
+        raise AssetError(f"npm pack failed: {_npm_error(done.stderr or done.stdout)}")
 
 
 def fetch_assets(cache: Path | None = None, assets: tuple[Asset, ...] = ASSETS) -> dict[str, Path]:

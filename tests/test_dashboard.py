@@ -307,3 +307,16 @@ def test_dashboard_renders_offline_in_chromium(served):
     hosts = {urlsplit(url).hostname for url in requests if not url.startswith("data:")}
     assert hosts == {"127.0.0.1"}, sorted(requests)
     assert (ARTIFACTS / "dashboard-graph.png").stat().st_size > 10_000
+
+
+def test_npm_errors_are_reported_by_cause_not_log_path():
+    output = (
+        "npm error code E404\n"
+        "npm error 404 Not Found - GET http://127.0.0.1:9/nope - Not found\n"
+        "npm error A complete log of this run can be found in: somewhere.log\n"
+    )
+    assert (
+        dashboard._npm_error(output)
+        == "E404 404 Not Found - GET http://127.0.0.1:9/nope - Not found"
+    )
+    assert dashboard._npm_error("") == "unknown error"
