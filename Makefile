@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PROFILE ?= default
 export RADIBENCH_PROFILE := $(PROFILE)
 
-.PHONY: bench test lint venv
+.PHONY: bench test lint venv report
 
 venv: $(VENV)/.installed
 
@@ -30,10 +30,15 @@ bench: venv
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
 	@echo "then open http://127.0.0.1:8080/"
 
+report: venv
+	$(BIN)/radibench report
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/asv check --config asv.conf.json --python=same
 
 test: venv
-	$(BIN)/python -m pytest -q
+	.ci/install-browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -ra

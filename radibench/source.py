@@ -25,9 +25,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM = "https://github.com/srdsam/RadiObject.git"
-MIRROR = REPO_ROOT / "radiobject"  # asv's mirror path: <config dir>/<project>
-PYPI_HISTORY = REPO_ROOT / ".radibench" / "pypi-history"
-STATE = REPO_ROOT / ".radibench" / "source.json"
 BRANCH = "main"
 CONFIGS = {"upstream": "asv.conf.json", "local": "asv.conf.json", "pypi": "asv.pypi.conf.json"}
 HTML_DIRS = {"asv.conf.json": "html", "asv.pypi.conf.json": "html-pypi"}
@@ -36,6 +33,25 @@ RELEASE_AUTHOR = ("radibench (PyPI release)", "radibench@localhost")
 
 class SourceError(RuntimeError):
     """The history cannot be prepared; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things go, relative to the folder holding the asv configs."""
+
+    root: Path = REPO_ROOT
+
+    @property
+    def mirror(self) -> Path:  # asv's mirror path: <config dir>/<project>
+        return self.root / "radiobject"
+
+    @property
+    def pypi_history(self) -> Path:
+        return self.root / ".radibench" / "pypi-history"
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".radibench" / "source.json"
 
 
 @dataclass
@@ -71,54 +87,56 @@ def reachable(url: str, timeout: float = 20) -> bool:
     return True
 
 
-def prepare(local: Path | None = None, pypi: bool = False, say=print) -> Source:
+def prepare(
+    local: Path | None = None, pypi: bool = False, say=print, layout: Layout = Layout()
+) -> Source:
     """Fill asv's mirror (or the PyPI history) from the best available origin; idempotent."""
     if local is not None:
-        source = _mirror_from(str(Path(local).resolve()), "local", say)
+        source = _mirror_from(str(Path(local).resolve()), "local", say, layout.mirror)
     elif not pypi and reachable(UPSTREAM):
-        source = _mirror_from(UPSTREAM, "upstream", say)
+        source = _mirror_from(UPSTREAM, "upstream", say, layout.mirror)
     else:
         if not pypi:
             say(f"{UPSTREAM} is not reachable; building the history from PyPI releases")
-        source = _pypi_history(say)
-    STATE.parent.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(json.dumps({"kind": source.kind, "origin": source.origin}, indent=1))
+        source = _pypi_history(say, layout.pypi_history)
+    layout.state.parent.mkdir(parents=True, exist_ok=True)
+    layout.state.write_text(json.dumps({"kind": source.kind, "origin": source.origin}, indent=1))
     say(f"source: {source.kind} ({source.origin}); newest {BRANCH} commit {source.newest()[:8]}")
     say(f"run asv with: asv --config {source.config} ...")
     return source
 
 
-def current() -> Source:
+def current(layout: Layout = Layout()) -> Source:
     """The source the last `radibench source` prepared."""
-    if not STATE.is_file():
+    if not layout.state.is_file():
         raise SourceError("no RadiObject history prepared yet: run `radibench source` first")
-    state = json.loads(STATE.read_text())
-    git_dir = PYPI_HISTORY / ".git" if state["kind"] == "pypi" else MIRROR
+    state = json.loads(layout.state.read_text())
+    git_dir = layout.pypi_history / ".git" if state["kind"] == "pypi" else layout.mirror
     return Source(state["kind"], state["origin"], git_dir)
 
 
-def _mirror_from(origin: str, kind: str, say) -> Source:
+def _mirror_from(origin: str, kind: str, say, mirror: Path) -> Source:
     if kind == "local":
         _check_local(origin)
-    if (MIRROR / "HEAD").is_file():
-        old = git("remote", "get-url", "origin", git_dir=MIRROR).strip()
+    if (mirror / "HEAD").is_file():
+        old = git("remote", "get-url", "origin", git_dir=mirror).strip()
         if old != origin:
-            git("remote", "set-url", "origin", origin, git_dir=MIRROR)
-            say(f"mirror {MIRROR.name}/: origin changed from {old} to {origin}")
-        git("fetch", "--prune", "origin", git_dir=MIRROR)
-        say(f"mirror {MIRROR.name}/: fetched {origin}")
+            git("remote", "set-url", "origin", origin, git_dir=mirror)
+            say(f"mirror {mirror.name}/: origin changed from {old} to {origin}")
+        git("fetch", "--prune", "origin", git_dir=mirror)
+        say(f"mirror {mirror.name}/: fetched {origin}")
     else:
-        if MIRROR.exists():
-            raise SourceError(f"{MIRROR} exists but is not a git mirror; move it away")
-        git("clone", "--mirror", origin, str(MIRROR))
-        say(f"mirror {MIRROR.name}/: cloned from {origin}")
+        if mirror.exists():
+            raise SourceError(f"{mirror} exists but is not a git mirror; move it away")
+        git("clone", "--mirror", origin, str(mirror))
+        say(f"mirror {mirror.name}/: cloned from {origin}")
     try:
-        git("rev-parse", "--verify", BRANCH, git_dir=MIRROR)
+        git("rev-parse", "--verify", BRANCH, git_dir=mirror)
     except SourceError as exc:
         raise SourceError(
             f"{origin} has no branch {BRANCH!r}, which asv.conf.json follows"
         ) from exc
-    return Source(kind, origin, MIRROR)
+    return Source(kind, origin, mirror)
 
 
 def _check_local(path: str) -> None:
@@ -161,8 +179,7 @@ def _python() -> str:
     return sys.executable
 
 
-def _pypi_history(say) -> Source:
-    repo = PYPI_HISTORY
+def _pypi_history(say, repo: Path) -> Source:
     if not (repo / ".git").is_dir():
         repo.mkdir(parents=True, exist_ok=True)
         git("init", "--quiet", "--initial-branch", BRANCH, cwd=repo)

@@ -38,6 +38,8 @@ class Framework(abc.ABC):
     label: ClassVar[str]
     # How a voxel value relates to Hounsfield units: value = HU + hu_offset.
     hu_offset: ClassVar[int] = 0
+    # Axes (x, y, z) whose order is reversed relative to the NIfTI files the peers read.
+    flipped_axes: ClassVar[tuple[int, ...]] = ()
     # What the adapter's patches are, in one sentence, for docstrings and the report.
     patches: ClassVar[str]
     # Modules a user's script imports before building a loader; cold start excludes them.

@@ -99,7 +99,9 @@ class RadiObject(Framework):
     modules = ("radiobject", "radiobject.ml")
     # DICOM ingest keeps the stored values (no rescale slope/intercept): HU + 1024 here.
     hu_offset = 1024
-    patches = "random 64^3 patches read tile by tile from TileDB, stored values (HU + 1024)"
+    # from_dicoms orders slices the other way round from SimpleITK's NIfTI (checked at 0.1.1).
+    flipped_axes = (2,)
+    patches = "random 64^3 patches read tile by tile, stored values (HU + 1024), z reversed"
 
     def __init__(self, uri: str):
         self.uri = uri

@@ -1,0 +1,30 @@
+"""Shared fixtures: the quick dataset, generated once per test session into a temporary root."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def quick(data_root):
+    from radibench import datasets
+
+    return datasets.ensure_dataset("quick", root=data_root, progress=False)
+
+
+@pytest.fixture(scope="session")
+def radiobject_uri(quick, tmp_path_factory):
+    """The quick training cohort ingested with the installed radiobject, as setup_cache does."""
+    from radibench.frameworks import radiobject
+
+    uri = str(tmp_path_factory.mktemp("radi") / "train")
+    cohort = [(s.train_dicom_dir, s.id) for s in quick.subjects]
+    radiobject.ingest_dicoms(uri, cohort, tiling="isotropic")
+    return uri
