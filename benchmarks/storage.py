@@ -1,0 +1,207 @@
+"""RadiObject's training loader reading from S3 versus local disk.
+
+The same training cohort, ingested by this commit's RadiObject twice (a local folder, a bucket),
+read by the same adapter (radibench.frameworks.RadiObject) with batch 4, 64^3 patches and 0 or
+2 spawned workers. S3 is a local SeaweedFS server behind the netem proxy: ``s3-lan`` (no delay)
+or ``s3-cloud`` (15 ms each way, 80 MB/s per connection, 250 MB/s total); see radibench/s3.py
+and radibench/netem.py. The proxy counts HTTP requests (TileDB has no S3 request counter);
+bytes come from TileDB's own ``Context.VFS.read_byte_num``.
+
+Where the S3 server lives, given that asv runs setup_cache in one process and every benchmark
+in fresh spawned processes, and that nothing may outlive them:
+- setup_cache starts SeaweedFS on a data dir inside asv's cache folder, ingests into it, and
+  stops it; the objects stay on disk, so ingest is paid once per commit.
+- each benchmark process starts its own SeaweedFS on that data dir plus a proxy the first time
+  its setup runs (asv re-runs setup before every sample, so they are kept in a module-level
+  dict for the life of the process), and both die with the process: a finalizer at exit, and
+  the kernel's parent-death signal if asv kills it. Servers are never shared between
+  processes, so ``asv run --parallel`` must not be used with this module.
+
+Measured on the shared 2-core machine, quick profile (4 subjects of 128x128x72): setup_cache
+7.9 s (local ingest 2.5 s, S3 ingest 2.5 s, server start 1.5 s, stop ~1.5 s); a benchmark
+process's setup 4-5 s on local disk (imports) and 5.5-7.5 s on S3 (+ server and proxy). Warm
+batch 0.07 s local, 0.16 s s3-lan, 0.6 s s3-cloud; 28 requests per batch of 4 patches (radiobject
+0.1.1 reopens the array for every patch: LISTs + HEAD + GET), 5.3 MB read per batch everywhere.
+A first batch with 2 spawned workers takes ~18 s (each worker imports torch and radiobject.ml).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from radibench import measure, suite
+from radibench.frameworks import LoaderSpec
+from radibench.frameworks import radiobject as radiobject_api
+
+STORAGES = ["local", "s3-lan", "s3-cloud"]
+WORKERS = [0, 2]
+S3_KEY = "radiobject-train"
+COUNTED_BATCHES = 8  # batches over which requests and bytes are averaged (after warm-up)
+
+_LIVE: dict = {}  # storage -> (server, proxy, uri): one per benchmark process, see docstring
+
+
+def _configure_radiobject(settings) -> None:
+    """Point radiobject's global context at `settings` (workers read the TILEDB_* env)."""
+    try:
+        from radiobject.ctx import S3Config, configure
+
+        configure(s3=S3Config(**settings.radiobject_s3config_kwargs()))
+    except (ImportError, TypeError) as exc:
+        raise NotImplementedError(f"radiobject has no S3 configuration here: {exc}") from exc
+
+
+def _start_s3(cache: dict, profile: str):
+    from radibench.netem import NetemProxy
+    from radibench.s3 import LocalS3Server
+
+    server = LocalS3Server(bucket=cache["bucket"], data_dir=cache["s3_data_dir"]).start()
+    try:
+        proxy = NetemProxy(server.port, profile=profile).start()
+    except BaseException:
+        server.stop()
+        raise
+    settings = server.settings.via(proxy.endpoint)
+    settings.apply()  # kept for the process: spawned DataLoader workers inherit it
+    _configure_radiobject(settings)
+    return server, proxy, settings.uri(cache["s3_key"])
+
+
+def _tiledb_bytes_read() -> int:
+    import tiledb
+
+    counters = json.loads(tiledb.stats_dump(json=True)).get("counters", {})
+    return int(counters.get("Context.VFS.read_byte_num", 0))
+
+
+def prepare(cache_dir: Path) -> dict:
+    """setup_cache: ingest the training cohort locally and into a persistent S3 data dir."""
+    from radibench.s3 import LocalS3Server
+
+    data = suite.dataset()
+    dirs = [(s.train_dicom_dir, s.id) for s in data.subjects]
+    cache = {"dataset": data.name, "niftis": [], "problems": {}, "radiobject_uri": None}
+    local_uri = str(cache_dir / "radiobject-local")
+    start = time.perf_counter()
+    try:
+        radiobject_api.ingest_dicoms(local_uri, dirs, "isotropic")
+    except NotImplementedError as exc:
+        cache["problems"]["radiobject"] = ("n/a", str(exc))
+        return cache
+    except Exception as exc:  # this commit's failure: shown as failed, never hidden
+        cache["problems"]["radiobject"] = ("failed", f"ingest failed: {exc!r}")
+        return cache
+    cache["local_seconds"] = time.perf_counter() - start
+    server = LocalS3Server(data_dir=cache_dir / "s3-data")
+    with server:
+        settings = server.settings
+        old = settings.apply()
+        try:
+            _configure_radiobject(settings)
+            start = time.perf_counter()
+            radiobject_api.ingest_dicoms(settings.uri(S3_KEY), dirs, "isotropic")
+            cache["s3_seconds"] = time.perf_counter() - start
+        except Exception as exc:
+            cache["problems"]["s3"] = ("failed", f"ingest into S3 failed: {exc!r}")
+        finally:
+            settings.restore(old)
+    cache.update(
+        local_uri=local_uri,
+        s3_data_dir=str(server.data_dir),
+        bucket=server.bucket,
+        s3_key=S3_KEY,
+        server_start_seconds=server.start_seconds,
+    )
+    return cache
+
+
+class S3VersusLocal:
+    """RadiObject's training loader on local disk, on S3 over a LAN, and on cloud-like S3."""
+
+    params = [STORAGES, WORKERS]
+    param_names = ["storage", "num_workers"]
+    version = suite.version("s3-versus-local-1")
+    timeout = suite.SETUP_CACHE_TIMEOUT
+    number = 1
+    repeat = (3, 10, 30.0)
+    rounds = 1
+
+    def setup_cache(self):
+        return prepare(Path.cwd())
+
+    def setup(self, cache, storage, num_workers):
+        suite.check(cache, "radiobject")
+        if storage == "local":
+            uri, self.proxy = cache["local_uri"], None
+        else:
+            kind, message = cache["problems"].get("s3", (None, None))
+            if kind:
+                raise RuntimeError(message)
+            if storage not in _LIVE:
+                _LIVE[storage] = _start_s3(cache, storage.removeprefix("s3-"))
+            _server, self.proxy, uri = _LIVE[storage]
+        self.spec = LoaderSpec(num_workers=num_workers)
+        self.framework = suite.adapter({**cache, "radiobject_uri": uri}, "radiobject")
+
+    def _warm_batches(self):
+        """A loader past its first batch and 3 warm-up batches, kept across asv's samples."""
+        key = ("warm", id(self.proxy), self.spec)
+        if key not in _LIVE:
+            batches = self.framework.batches(self.spec)
+            for _ in range(1 + measure.WARMUP_BATCHES):
+                next(batches)
+            _LIVE[key] = batches
+        return _LIVE[key]
+
+    def time_first_batch(self, cache, storage, num_workers):
+        """A fresh loader and its first batch (seconds): opening and the first reads."""
+        next(self.framework.batches(self.spec))
+
+    time_first_batch.warmup_time = 0
+
+    def time_warm_batch(self, cache, storage, num_workers):
+        """One batch of a warm loader (seconds). The one warm-up call builds the loader."""
+        next(self._warm_batches())
+
+    time_warm_batch.warmup_time = 0.001  # > 0: asv makes one untimed call first
+
+    def track_seconds_per_sample(self, cache, storage, num_workers):
+        """Seconds per training sample over the study's 20 timed batches (1 / throughput)."""
+        return measure.run_protocol(self.framework, self.spec).seconds_per_sample
+
+    track_seconds_per_sample.unit = "seconds"
+
+    def track_requests_per_batch(self, cache, storage, num_workers):
+        """HTTP requests to S3 per batch of a warm loader (all kinds; workers' prefetch
+        included, so an average over several batches)."""
+        if self.proxy is None:
+            raise NotImplementedError("local disk: no HTTP requests")
+        batches = self._warm_batches()
+        self.proxy.reset()
+        for _ in range(COUNTED_BATCHES):
+            next(batches)
+        return self.proxy.stats()["requests_total"] / COUNTED_BATCHES
+
+    track_requests_per_batch.unit = "requests"
+
+    def track_bytes_per_batch(self, cache, storage, num_workers):
+        """Bytes TileDB read per batch of a warm loader (Context.VFS.read_byte_num)."""
+        if num_workers:
+            raise NotImplementedError(
+                "TileDB's counters live in the worker processes; the bytes a batch needs do not "
+                "depend on num_workers: see num_workers=0"
+            )
+        import tiledb
+
+        batches = self._warm_batches()
+        tiledb.stats_enable()
+        tiledb.stats_reset()
+        for _ in range(COUNTED_BATCHES):
+            next(batches)
+        read = _tiledb_bytes_read()
+        tiledb.stats_disable()
+        return read / COUNTED_BATCHES
+
+    track_bytes_per_batch.unit = "bytes"
