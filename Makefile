@@ -37,8 +37,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/asv check --config asv.conf.json --python=same
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows/
 
 test: venv
 	.ci/install-browser
-	$(BIN)/ruff check .
+	$(MAKE) lint
+	$(BIN)/radibench check-results results
 	$(BIN)/python -m pytest -q -ra

@@ -16,6 +16,9 @@ from radibench.frameworks import radiobject as radiobject_api
 
 PROFILE_ENV = "RADIBENCH_PROFILE"
 DATASET_ENV = "RADIBENCH_DATASET"
+# Comma-separated frameworks to measure; the others show n/a. A RadiObject pull request needs
+# only `radiobject`: the peers do not change with RadiObject's commits.
+FRAMEWORKS_ENV = "RADIBENCH_FRAMEWORKS"
 # asv does not time imports it cannot see; this one is slow only the first time.
 SETUP_CACHE_TIMEOUT = 3600
 
@@ -31,6 +34,11 @@ def version(tag: str) -> str:
     """A benchmark version that changes with the profile, so results of different data never
     land in one series (asv discards results whose version differs from the benchmark's)."""
     return f"{tag}-{profile_name()}"
+
+
+def selected(framework: str) -> bool:
+    chosen = os.environ.get(FRAMEWORKS_ENV, "").strip()
+    return not chosen or framework in {f.strip() for f in chosen.split(",")}
 
 
 def dataset() -> datasets.Dataset:
@@ -53,9 +61,14 @@ def prepare_training(frameworks, tiling: str = "isotropic", num_workers: int = 0
         "protocol": {},
         "problems": {},
     }
+    for name in frameworks:
+        if not selected(name):
+            cache["problems"][name] = ("n/a", f"not in {FRAMEWORKS_ENV}")
     uri = str(Path.cwd() / "radiobject-train")
     start = time.perf_counter()
     try:
+        if "radiobject" in cache["problems"]:
+            raise NotImplementedError(cache["problems"]["radiobject"][1])
         radiobject_api.ingest_dicoms(uri, [(s.train_dicom_dir, s.id) for s in subjects], tiling)
     except NotImplementedError as exc:
         cache["problems"]["radiobject"] = ("n/a", str(exc))

@@ -1,0 +1,119 @@
+"""`radibench check-results`: refuses result sets that must not be committed.
+
+Checked: every JSON file parses; every result file has asv's required fields and a full commit
+hash; no result comes from an `existing` environment (not a pinned, reproducible build) or from
+`asv run --quick` (a single unrepeated sample: asv 0.6 saves those and they overwrite real ones);
+no credential appears anywhere (AWS key ids, and the values of the AWS variables of this process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+REQUIRED = ("commit_hash", "env_name", "params", "results", "result_columns")
+SECRET_PATTERNS = [re.compile(rb"AKIA[0-9A-Z]{16}"), re.compile(rb"(?i)aws_secret_access_key")]
+SECRET_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def secrets_in_environment() -> list[bytes]:
+    values = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+    return [v.encode() for v in values if len(v) >= 8]
+
+
+def find_secrets(folder: Path) -> list[str]:
+    """Files under `folder` that contain something that looks like a credential."""
+    literal = secrets_in_environment()
+    found = []
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if any(p.search(data) for p in SECRET_PATTERNS) or any(s in data for s in literal):
+            found.append(f"{path}: contains what looks like a credential")
+    return found
+
+
+def check_results(folder: Path) -> list[str]:
+    """Every problem found in an asv results folder, as readable sentences."""
+    folder = Path(folder)
+    problems = []
+    types = {}
+    benchmarks_json = folder / "benchmarks.json"
+    for path in sorted(folder.rglob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: not valid JSON ({exc})")
+            continue
+        if path == benchmarks_json:
+            types = {k: v.get("type") for k, v in data.items() if isinstance(v, dict)}
+        if path.name in ("benchmarks.json", "machine.json"):
+            continue
+        problems += _check_result_file(path, data)
+    if types:
+        for path in sorted(folder.rglob("*.json")):
+            if path.name not in ("benchmarks.json", "machine.json"):
+                problems += _check_quick(path, types)
+    problems += find_secrets(folder)
+    return problems
+
+
+def _check_result_file(path: Path, data) -> list[str]:
+    if not isinstance(data, dict):
+        return [f"{path}: not an asv result file"]
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        return [f"{path}: not an asv result file (missing {', '.join(missing)})"]
+    problems = []
+    if not re.fullmatch(r"[0-9a-f]{40}", str(data["commit_hash"])):
+        problems.append(f"{path}: commit_hash {data['commit_hash']!r} is not a full hash")
+    if str(data["env_name"]).startswith("existing"):
+        problems.append(
+            f"{path}: measured in an existing environment ({data['env_name']}), not a pinned "
+            "asv-built one; rerun without -E existing / --python=same"
+        )
+    return problems
+
+
+def _check_quick(path: Path, types: dict) -> list[str]:
+    """`--quick` runs each time benchmark once; this suite never configures a single sample."""
+    try:
+        data = json.loads(path.read_text())
+        columns = data["result_columns"]
+        repeat_at = columns.index("stats_repeat")
+    except (ValueError, KeyError, json.JSONDecodeError):
+        return []
+    timed = []
+    for name, row in data["results"].items():
+        if types.get(name) != "time" or len(row) <= repeat_at:
+            continue
+        repeats = [r for r in (row[repeat_at] or []) if r is not None]
+        if repeats:
+            timed.append(max(repeats))
+    if timed and max(timed) <= 1:
+        return [f"{path}: every time benchmark has one sample: an `asv run --quick` result"]
+    return []
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="radibench check-results", description=__doc__)
+    parser.add_argument("folders", nargs="*", type=Path, default=[Path("results")])
+    args = parser.parse_args(argv)
+    problems = []
+    for folder in args.folders:
+        if not folder.is_dir():
+            problems.append(f"{folder}: no such folder")
+            continue
+        problems += check_results(folder)
+    for problem in problems:
+        print(f"radibench check-results: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"radibench check-results: {', '.join(map(str, args.folders))}: OK")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

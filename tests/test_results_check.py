@@ -1,0 +1,74 @@
+"""The results checker CI runs on results/: what must never be committed is refused."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from radibench import results_check
+
+FIXTURE = Path(__file__).parent / "fixtures" / "asv_results"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def results(tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "results", ignore=shutil.ignore_patterns("*.py"))
+    return tmp_path / "results"
+
+
+def a_result_file(folder):
+    return next(
+        p for p in folder.rglob("*.json") if p.name not in ("benchmarks.json", "machine.json")
+    )
+
+
+def edit(path, change):
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_real_results_pass(results):
+    assert results_check.check_results(results) == []
+
+
+def test_committed_results_pass():
+    assert results_check.main([str(ROOT / "results")]) == 0
+
+
+def test_malformed_file_is_named(results):
+    victim = a_result_file(results)
+    victim.write_text(victim.read_text()[:200])  # an interrupted write
+    assert any(
+        str(victim) in p and "not valid JSON" in p for p in results_check.check_results(results)
+    )
+
+
+def test_existing_environment_is_refused(results):
+    victim = a_result_file(results)
+    edit(victim, lambda d: d.update(env_name="existing-py_usr_bin_python3"))
+    assert any("existing environment" in p for p in results_check.check_results(results))
+
+
+def test_quick_results_are_refused(results):
+    victim = a_result_file(results)
+
+    def quick(data):
+        at = data["result_columns"].index("stats_repeat")
+        for row in data["results"].values():
+            if len(row) > at and row[at]:
+                row[at] = [1 for _ in row[at]]
+
+    edit(victim, quick)
+    assert any("--quick" in p for p in results_check.check_results(results))
+
+
+def test_canary_credential_is_found(results, monkeypatch):
+    canary = "radibench-canary-secret-0123456789"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", canary)
+    victim = a_result_file(results)
+    edit(victim, lambda d: d["params"].update(note=canary))
+    assert any("credential" in p for p in results_check.check_results(results))
+    assert results_check.main([str(results)]) == 1
