@@ -1,8 +1,13 @@
 """The one interface every framework adapter implements, and the loader settings they share.
 
-An adapter turns "give me a training loader over these subjects" into the framework's own idiom,
-as its users would write it, and says how its output differs from the others (dtype, values,
-orientation) so that benchmarks and tests can state it rather than hide it.
+An adapter turns "give me a training loader over these subjects" or "read this slice / ROI of
+volume i" into the framework's own idiom, as its users would write it, and says how its output
+differs from the others (dtype, values, orientation) so that benchmarks and tests can state it
+rather than hide it.
+
+Access positions are given in the frame of the NIfTI files (x, y, z); an adapter whose storage
+reverses an axis (`flipped_axes`) reads the same voxels at the mirrored position and returns
+them in its own order, so the benchmark times the reader's own call and nothing else.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ import abc
 import dataclasses
 from collections.abc import Iterator
 from typing import ClassVar
+
+Region = tuple[slice, slice, slice]
+WHOLE: Region = (slice(None), slice(None), slice(None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,13 +59,51 @@ class Framework(abc.ABC):
         for module in self.modules:
             importlib.import_module(module)
 
-    @abc.abstractmethod
     def loader(self, spec: LoaderSpec):
         """A fresh iterable over training batches, built the way the framework's users do."""
+        raise NotImplementedError(f"{self.label} is a file format, not a training loader")
 
-    @abc.abstractmethod
     def images(self, batch):
         """The image tensor of a batch, shaped (batch, 1, *patch_size)."""
+        raise NotImplementedError(f"{self.label} is a file format, not a training loader")
+
+    # Partial reads. Only read_volume is required; a reader that can read part of a volume
+    # without decoding all of it overrides read_region (and read_slice if it has a slice call).
+
+    def read_volume(self, i: int):
+        """Volume i as a numpy array in the adapter's own frame and values."""
+        raise NotImplementedError(f"{self.label} has no volume reader here")
+
+    def read_region(self, i: int, region: Region):
+        """The box `region` of volume i, given in the adapter's own frame. By default the whole
+        volume is decoded and then cut: what a reader without partial reads must do."""
+        return self.read_volume(i)[region]
+
+    def shape(self, i: int) -> tuple[int, int, int]:
+        """Volume i's shape; needed only to mirror positions along `flipped_axes`."""
+        raise NotImplementedError(f"{self.label} does not report shapes")
+
+    def native(self, i: int, region: Region) -> Region:
+        """`region` (NIfTI frame) moved to this adapter's frame; a whole axis stays whole."""
+        if not any(region[a] != slice(None) for a in self.flipped_axes):
+            return region
+        shape = self.shape(i)
+        return tuple(
+            slice(shape[a] - r.stop, shape[a] - r.start)
+            if a in self.flipped_axes and r != slice(None)
+            else r
+            for a, r in enumerate(region)
+        )
+
+    def read_slice(self, i: int, axis: int, index: int):
+        """The 2D slice `index` along `axis` (0 sagittal, 1 coronal, 2 axial) of volume i."""
+        region = tuple(slice(index, index + 1) if a == axis else slice(None) for a in range(3))
+        return self.read_region(i, self.native(i, region)).take(0, axis)
+
+    def read_roi(self, i: int, start, size):
+        """The box of `size` voxels from `start` (NIfTI frame) of volume i."""
+        region = tuple(slice(s, s + n) for s, n in zip(start, size, strict=True))
+        return self.read_region(i, self.native(i, region))
 
     def batches(self, spec: LoaderSpec) -> Iterator:
         """Image batches from a fresh loader, across as many epochs as the caller wants."""

@@ -13,6 +13,16 @@ class Monai(Framework):
 
     def __init__(self, niftis):
         self.niftis = [str(p) for p in niftis]
+        self._load = None
+
+    def read_volume(self, i: int):
+        """LoadImage on the .nii.gz (float32 HU). MONAI has no partial read: every slice or ROI
+        decodes the whole compressed volume first and is then cut (Framework.read_region)."""
+        if self._load is None:
+            from monai.transforms import LoadImage
+
+            self._load = LoadImage(image_only=True)
+        return self._load(self.niftis[i]).numpy()
 
     def loader(self, spec: LoaderSpec):
         from monai.data import DataLoader, Dataset

@@ -10,6 +10,8 @@ Checked by running every upstream commit (see KNOWLEDGE in the team notes and RE
 | 3   | 48 .. HEAD | from_images(uri, images=, format_hint=)  | a VolumeCollection      |
 
 Tiling: configure(tile=TileConfig(...)) in era 1, configure(write=WriteConfig(tile=...)) later.
+Partial reads: Volume.to_numpy(), axial(z), coronal(y), sagittal(x) and slice(x=, y=, z=) exist
+at every commit 02..HEAD; `vol[a:b, c:d, e:f]` only from 04, so ROIs use `slice`.
 Everything is feature-detected, never guessed from version numbers; a missing API raises
 NotImplementedError, which asv shows as n/a rather than failed.
 """
@@ -105,6 +107,30 @@ class RadiObject(Framework):
 
     def __init__(self, uri: str):
         self.uri = uri
+        self._volumes: dict = {}
+
+    def volume(self, i: int):
+        """Volume i, opened once and kept, as a user holding `collection[i]` would."""
+        if i not in self._volumes:
+            self._volumes[i] = open_collection(self.uri)[i]
+        return self._volumes[i]
+
+    def shape(self, i: int) -> tuple[int, int, int]:
+        return tuple(int(n) for n in self.volume(i).shape)
+
+    def read_volume(self, i: int):
+        return self.volume(i).to_numpy()
+
+    def read_region(self, i: int, region):
+        x, y, z = region
+        return self.volume(i).slice(x=x, y=y, z=z)
+
+    def read_slice(self, i: int, axis: int, index: int):
+        """RadiObject's own slice calls (axial/coronal/sagittal), at the mirrored z."""
+        if axis == 2:
+            index = self.shape(i)[2] - 1 - index
+        vol = self.volume(i)
+        return (vol.sagittal, vol.coronal, vol.axial)[axis](index)
 
     def import_modules(self) -> None:
         api()

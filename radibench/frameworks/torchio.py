@@ -17,6 +17,13 @@ class _TorchioBase(Framework):
     def __init__(self, niftis):
         self.niftis = [str(p) for p in niftis]
 
+    def read_volume(self, i: int):
+        """ScalarImage(path).data (int16 HU). TorchIO has no partial read: every slice or ROI
+        loads and decodes the whole compressed volume first and is then cut."""
+        import torchio as tio
+
+        return tio.ScalarImage(self.niftis[i]).data.numpy()[0]
+
     def subjects_dataset(self, transform=None):
         import torchio as tio
 

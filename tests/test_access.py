@@ -1,0 +1,146 @@
+"""Every reader returns the same voxels for the same access, after the stated differences.
+
+RadiObject keeps DICOM's stored values (HU + 1024) and orders slices the other way round
+(flipped_axes); every other reader gives the NIfTI file's int16 or float32 HU in its order.
+"""
+
+import os
+
+import nibabel
+import numpy as np
+import pytest
+
+from radibench import access, baseline_files, datasets
+
+
+@pytest.fixture(scope="module")
+def prepared(quick, data_root, tmp_path_factory):
+    """setup_cache of benchmarks/access.py and ingest.py on the quick dataset."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RADIBENCH_DATA", str(data_root))
+        mp.setenv("RADIBENCH_PROFILE", "quick")
+        mp.delenv("RADIBENCH_DATASET", raising=False)
+        mp.delenv("RADIBENCH_FRAMEWORKS", raising=False)
+        cache = access.prepare(tmp_path_factory.mktemp("access"))
+    assert not cache["problems"], cache["problems"]
+    return cache
+
+
+@pytest.fixture(scope="module")
+def reference(quick):
+    """Volume 0 of the cohort, read independently of any adapter (nibabel, int16 HU)."""
+    return np.asanyarray(nibabel.load(quick.subjects[0].train_nifti).dataobj)
+
+
+@pytest.fixture(scope="module")
+def readers(prepared):
+    return {name: access.reader(prepared, name) for name in access.READERS}
+
+
+def in_nifti_frame(result, fw, op: access.Access) -> np.ndarray:
+    """Undo the stated differences of `fw`: z order and value offset."""
+    result = np.asarray(result).astype(np.int32)
+    axes = [a for a in fw.flipped_axes if a != op.axis]
+    if op.axis is not None:
+        axes = [a - (a > op.axis) for a in axes]
+    if axes:
+        result = np.flip(result, axis=axes)
+    return result - fw.hu_offset
+
+
+@pytest.mark.parametrize("operation", access.OPERATIONS)
+def test_every_reader_reads_the_same_voxels(operation, readers, reference):
+    op = access.access(operation, reference.shape)
+    expected = reference[op.region].astype(np.int32)
+    assert expected.ndim == (2 if op.axis is not None else 3)
+    assert np.ptp(expected) > 0  # not a block of air: a misplaced read would not go unseen
+    for name, fw in readers.items():
+        got = in_nifti_frame(op(fw), fw, op)
+        assert got.shape == expected.shape, name
+        assert np.array_equal(got, expected), f"{name}: {operation} read other voxels"
+
+
+def test_radiobject_states_its_differences(readers, reference):
+    """The offset and the flip are real (so the test above could fail without them)."""
+    fw = readers["radiobject-isotropic"]
+    raw = fw.read_volume(0).astype(np.int32)
+    assert not np.array_equal(raw, reference)
+    assert np.array_equal(raw[:, :, ::-1] - 1024, reference)
+
+
+def test_positions_are_fixed_and_inside(reference):
+    shape = reference.shape
+    for name in access.OPERATIONS:
+        op = access.access(name, shape)
+        assert op == access.access(name, shape)
+        if op.start is not None:
+            assert all(
+                s >= 0 and s + n <= m for s, n, m in zip(op.start, op.size, shape, strict=True)
+            )
+    assert access.access("roi_128", shape).size == tuple(min(128, n) for n in shape)
+    with pytest.raises(ValueError, match="unknown operation"):
+        access.access("roi_7", shape)
+
+
+def test_baseline_files_are_cached_and_reused(quick):
+    subject = quick.subjects[:1]
+    first = baseline_files.ensure(quick, subject)[0]
+    stamp = {p: p.stat().st_mtime_ns for p in first.root.rglob("*") if p.is_file()}
+    again = baseline_files.ensure(quick, subject)[0]
+    assert again == first
+    assert {p: p.stat().st_mtime_ns for p in again.root.rglob("*") if p.is_file()} == stamp
+    assert not list(first.root.parent.glob("*.partial-*"))
+
+
+def test_damaged_baseline_files_are_rebuilt(quick):
+    subject = quick.subjects[:1]
+    files = baseline_files.ensure(quick, subject)[0]
+    good = np.load(files.npy)
+    with open(files.npy, "r+b") as f:
+        f.seek(-4, os.SEEK_END)
+        f.write(b"\0\0\0\0")
+    with pytest.raises(datasets.DatasetError, match="checksum"):
+        baseline_files.verify(files.root)
+    rebuilt = baseline_files.ensure(quick, subject)[0]
+    baseline_files.verify(rebuilt.root)
+    assert np.array_equal(np.load(rebuilt.npy), good)
+
+
+def resident_fraction(path) -> float:
+    """Share of a file's pages in the page cache (mincore through libc)."""
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+    libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size = path.stat().st_size
+    pages = -(-size // mmap.PAGESIZE)
+    with open(path, "rb") as f:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, f.fileno(), 0)
+    assert addr not in (None, ctypes.c_void_p(-1).value)
+    try:
+        vec = (ctypes.c_ubyte * pages)()
+        assert libc.mincore(ctypes.c_void_p(addr), ctypes.c_size_t(size), vec) == 0
+        return sum(v & 1 for v in vec) / pages
+    finally:
+        libc.munmap(addr, size)
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise")
+def test_eviction_empties_the_page_cache(prepared):
+    paths = access.files_of(prepared, "memmap")
+    assert paths
+    for path in paths:
+        path.read_bytes()
+    assert min(map(resident_fraction, paths)) > 0.9
+    access.evict(paths)
+    assert max(map(resident_fraction, paths)) < 0.1
+
+
+def test_relative_cost_alternates(readers, reference):
+    op = access.access("roi_32", reference.shape)
+    ratio = access.relative_cost(readers["memmap"], readers["memmap"], op, repeats=5)
+    assert 0.2 < ratio < 5
