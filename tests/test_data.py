@@ -1,6 +1,7 @@
 """The generated data is what it claims to be, and the cache never serves damaged files."""
 
 import shutil
+from pathlib import Path
 
 import nibabel
 import numpy as np
@@ -112,3 +113,30 @@ def test_not_enough_disk_is_refused_up_front(tmp_path):
 def test_unknown_profile_is_a_clear_error():
     with pytest.raises(DatasetError, match="unknown profile 'nope'"):
         datasets.ensure_dataset("nope")
+
+
+def test_concurrent_runs_share_one_generation(tmp_path):
+    """Two processes asking at once: one generates under the lock, the other reuses it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from radibench import datasets\n"
+        "p = datasets.Profile('tiny', 2, 64, 64, (66, 70), 64)\n"
+        "d = datasets.ensure_dataset(p, root=Path(sys.argv[1]), progress=print)\n"
+        "print('ROOT', d.root)\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    roots = {line for out in outputs for line in out.splitlines() if line.startswith("ROOT")}
+    assert len(roots) == 1
+    built = [out for out in outputs if "slices written" in out]
+    assert len(built) == 1, outputs  # generated once, not twice
+    datasets.Dataset.open(Path(roots.pop().split(" ", 1)[1]))
+    assert not list(tmp_path.glob("*.partial-*"))
