@@ -526,7 +526,7 @@ class LocalS3Server:
             "-s3.port.lance=0",
             f"-s3.port={self.port}",
             f"-s3.port.grpc={ports.pop()}",
-            # Unix sockets default to /tmp/seaweedfs-*-PORT.sock, shared between runs.
+            # Unix sockets default to seaweedfs-*-PORT.sock in the system temp dir, shared by runs.
             f"-filer.localSocket={tmp / 'filer.sock'}",
             f"-s3.localSocket={tmp / 's3.sock'}",
             "-volume.preStopSeconds=0",
