@@ -51,6 +51,16 @@ INGESTS = [
     ("radiobject-nifti-isotropic", "nifti", "isotropic"),
 ]
 AXES = {"sagittal": 0, "coronal": 1, "axial": 2}
+# The files each commit-independent reader reads (keys of prepare()'s "paths").
+SOURCES = {
+    "monai": "nii.gz",
+    "torchio": "nii.gz",
+    "nibabel-niigz": "nii.gz",
+    "nibabel-nii": "nii",
+    "zarr-axial": "zarr-axial",
+    "zarr-isotropic": "zarr-isotropic",
+    "memmap": "npy",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,28 +168,23 @@ def reader(cache: dict, name: str):
     suite.check(cache, name)
     paths = cache["paths"]
     if name in cache["uris"]:
-        fw = RadiObject(cache["uris"][name])
-    else:
-        fw = {
-            "monai": lambda: monai.Monai(paths["nii.gz"]),
-            "torchio": lambda: torchio.Torchio(paths["nii.gz"]),
-            "nibabel-niigz": lambda: baselines.NibabelNiiGz(paths["nii.gz"]),
-            "nibabel-nii": lambda: baselines.NibabelNii(paths["nii"]),
-            "zarr-axial": lambda: baselines.ZarrAxial(paths["zarr-axial"]),
-            "zarr-isotropic": lambda: baselines.ZarrIsotropic(paths["zarr-isotropic"]),
-            "memmap": lambda: baselines.Memmap(paths["npy"]),
-        }[name]()
+        # Not import_modules(): that imports radiobject.ml (and so MONAI and TorchIO, ~2.6 s),
+        # which a user reading volumes does not.
+        return RadiObject(cache["uris"][name])
+    classes = {
+        "monai": monai.Monai,
+        "torchio": torchio.Torchio,
+        **{cls.name: cls for cls in baselines.BASELINES},
+    }
+    fw = classes[name](paths[SOURCES[name]])
     fw.import_modules()
     return fw
 
 
 def files_of(cache: dict, name: str) -> list[Path]:
     """Every file the reader `name` reads from (for cache eviction)."""
-    if name in cache["uris"]:
-        roots = [cache["uris"][name]]
-    else:
-        kind = {"nibabel-nii": "nii", "memmap": "npy"}.get(name, name)
-        roots = cache["paths"].get(kind) or cache["paths"]["nii.gz"]
+    roots = cache["uris"][name] if name in cache["uris"] else cache["paths"][SOURCES[name]]
+    roots = [roots] if isinstance(roots, str) else roots
     out = []
     for root in map(Path, roots):
         out += [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
@@ -229,3 +234,19 @@ def relative_cost(subject, reference, op: Access, repeats: int) -> float:
             op(fw)
             seconds[k] += time.perf_counter() - start
     return seconds[0] / seconds[1]
+
+
+FORMATS = ["dicom", "nii.gz", "nii", "npy", "zarr-axial", "zarr-isotropic"]
+
+
+def footprint(cache: dict, fmt: str) -> float:
+    """Mean bytes on disk per volume of the cohort (file sizes, not allocated blocks), for a
+    format in FORMATS or one of this commit's ingests (a key of INGESTS)."""
+    if fmt == "dicom":
+        total = cache["dicom_bytes"]
+    elif fmt in cache["paths"]:
+        total = sum(baseline_files.disk_bytes(p) for p in cache["paths"][fmt])
+    else:
+        suite.check(cache, fmt)
+        total = baseline_files.disk_bytes(cache["uris"][fmt])
+    return total / len(cache["subjects"])

@@ -144,3 +144,13 @@ def test_relative_cost_alternates(readers, reference):
     op = access.access("roi_32", reference.shape)
     ratio = access.relative_cost(readers["memmap"], readers["memmap"], op, repeats=5)
     assert 0.2 < ratio < 5
+
+
+def test_footprints_are_the_files_sizes(prepared):
+    voxels = int(np.prod(prepared["shape"]))
+    size = {f: access.footprint(prepared, f) for f in access.FORMATS}
+    size.update({key: access.footprint(prepared, key) for key, _, _ in access.INGESTS})
+    assert 2 * voxels < size["npy"] < 2 * voxels + 4096  # int16 and a header
+    assert 2 * voxels < size["nii"] < 2 * voxels + 4096
+    assert size["nii.gz"] < size["nii"]
+    assert all(n > 0 for n in size.values()), size
