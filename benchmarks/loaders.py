@@ -35,6 +35,7 @@ class TrainingLoader(_Loaders):
     read from that one run, so the 23 batches are paid once, not once per metric."""
 
     version = suite.version("training-loader-1")
+    rounds = 1  # the numbers come from setup_cache's one run: more rounds would repeat them
 
     def setup(self, cache, framework):
         self.result = suite.protocol(cache, framework)
@@ -118,6 +119,7 @@ class Memory(_Loaders):
     loader alone); loader workers are separate processes and not counted (num_workers 0 here)."""
 
     version = suite.version("memory-1")
+    rounds = 1
 
     def setup(self, cache, framework):
         self.framework = suite.adapter(cache, framework)
@@ -135,6 +137,7 @@ class RadiObjectVersusPeers(_Loaders):
     params = [list(PEERS)]
     param_names = ["peer"]
     version = suite.version("versus-peers-1")
+    rounds = 1
 
     def setup(self, cache, peer):
         self.radiobject = suite.adapter(cache, "radiobject")

@@ -11,6 +11,9 @@ import pytest
 from radibench import source
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every module but the multi-worker ones (storage, scaling), whose spawned workers cost minutes
+# here; tests/test_s3.py and tests/test_netem.py cover the S3 path.
+SUITE = r"^(loaders|access|ingest)\."
 
 
 @pytest.mark.slow
@@ -35,6 +38,8 @@ def test_asv_runs_the_suite_on_the_newest_release(tmp_path, quick, data_root):
             "--quick",
             "--dry-run",
             "--show-stderr",
+            "-b",
+            SUITE,
             "--machine",
             "radibench-test",
             f"{prepared.newest()}^!",
