@@ -74,7 +74,7 @@ class PeerRead(_Timed):
 
     params = [access.DECODERS + access.PARTIAL, access.HEADLINE_OPERATIONS]
     param_names = ["reader", "operation"]
-    version = suite.version("access-peers-1")
+    version = suite.version("access-peers-2")
     repeat = (2, 5, 3.0)
 
 

@@ -48,6 +48,15 @@ def in_nifti_frame(result, fw, op: access.Access) -> np.ndarray:
     return result - fw.hu_offset
 
 
+def file_mapped(array) -> bool:
+    """Whether `array` is (a view of) a numpy memmap: voxels not yet read from the file."""
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
 @pytest.mark.parametrize("operation", access.OPERATIONS)
 def test_every_reader_reads_the_same_voxels(operation, readers, reference):
     op = access.access(operation, reference.shape)
@@ -55,7 +64,10 @@ def test_every_reader_reads_the_same_voxels(operation, readers, reference):
     assert expected.ndim == (2 if op.axis is not None else 3)
     assert np.ptp(expected) > 0  # not a block of air: a misplaced read would not go unseen
     for name, fw in readers.items():
-        got = in_nifti_frame(op(fw), fw, op)
+        result = op(fw)
+        # A memory-mapped result would be an unread view: the timing would measure nothing.
+        assert not file_mapped(result), f"{name}: returned a view of a mapped file, not voxels"
+        got = in_nifti_frame(result, fw, op)
         assert got.shape == expected.shape, name
         assert np.array_equal(got, expected), f"{name}: {operation} read other voxels"
 

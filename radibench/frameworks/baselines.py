@@ -51,10 +51,11 @@ class _FileReader(Framework):
 
 
 def _nibabel(path: Path):
-    """nibabel's lazy ArrayProxy (`img.dataobj[...]`): no scaling applied, int16 HU."""
+    """nibabel's lazy ArrayProxy (`img.dataobj[...]`): no scaling applied, int16 HU. mmap=False:
+    with a memory map, reading a whole .nii returns an unread view and times nothing."""
     import nibabel
 
-    return nibabel.load(path).dataobj
+    return nibabel.load(path, mmap=False).dataobj
 
 
 def _zarr(path: Path):
