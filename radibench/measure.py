@@ -39,14 +39,13 @@ THREAD_ENV = {
 
 
 def pin_threads() -> None:
-    """Apply THREAD_ENV and torch's thread count to this process (before heavy imports)."""
+    """Apply THREAD_ENV to this process before heavy imports. torch reads OMP_NUM_THREADS when it
+    is first imported, so torch is not imported here: every asv process would pay for it."""
     for key, value in THREAD_ENV.items():
         os.environ.setdefault(key, value)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def rss_bytes(include_children: bool = True) -> int:

@@ -11,9 +11,9 @@ import pytest
 from radibench import source
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every module but the multi-worker ones (storage, scaling), whose spawned workers cost minutes
-# here; tests/test_s3.py and tests/test_netem.py cover the S3 path.
-SUITE = r"^(loaders|access|ingest)\."
+# The study's suite and ingest. The other modules (storage, scaling: spawned workers; access:
+# ~75 processes) cost many minutes here; tests/test_{s3,netem,access,scaling}.py cover them.
+SUITE = r"^(loaders|ingest)\."
 
 
 @pytest.mark.slow
