@@ -34,6 +34,17 @@ class LoaderSpec:
         # fork deadlocks once a TileDB context exists; every framework gets spawn alike.
         return "spawn" if self.num_workers > 0 else None
 
+    def training_loader_kwargs(self) -> dict:
+        """torch DataLoader settings of a training loader, as RadiObject's own hard-codes them."""
+        return dict(
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.num_workers,
+            multiprocessing_context=self.multiprocessing_context,
+            persistent_workers=self.num_workers > 0,
+        )
+
 
 class EmptyEpoch(RuntimeError):
     """A loader finished an epoch without a batch (fewer subjects than the batch, drop_last)."""

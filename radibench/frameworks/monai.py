@@ -38,12 +38,7 @@ class Monai(Framework):
         dataset = Dataset(data=[{"image": p} for p in self.niftis], transform=transform)
         return DataLoader(
             dataset,
-            batch_size=spec.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=spec.num_workers,
-            multiprocessing_context=spec.multiprocessing_context,
-            persistent_workers=spec.num_workers > 0,
+            **spec.training_loader_kwargs(),
         )
 
     def images(self, batch):

@@ -47,12 +47,7 @@ class Torchio(_TorchioBase):
 
         return torch.utils.data.DataLoader(
             self.subjects_dataset(tio.CropOrPad(spec.patch_size)),
-            batch_size=spec.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=spec.num_workers,
-            multiprocessing_context=spec.multiprocessing_context,
-            persistent_workers=spec.num_workers > 0,
+            **spec.training_loader_kwargs(),
         )
 
 
