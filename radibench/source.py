@@ -95,6 +95,11 @@ def prepare(
         source = _mirror_from(str(Path(local).resolve()), "local", say, layout.mirror)
     elif not pypi and reachable(UPSTREAM):
         source = _mirror_from(UPSTREAM, "upstream", say, layout.mirror)
+    elif not pypi and (layout.mirror / "HEAD").is_file():
+        # Offline, with a mirror an earlier `--from` made: keep following that clone.
+        origin = git("remote", "get-url", "origin", git_dir=layout.mirror).strip()
+        say(f"{UPSTREAM} is not reachable; refreshing the mirror from {origin}")
+        source = _mirror_from(origin, "local", say, layout.mirror)
     else:
         if not pypi:
             say(f"{UPSTREAM} is not reachable; building the history from PyPI releases")

@@ -84,3 +84,14 @@ def test_pypi_history_is_reproducible(tmp_path):
     log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True, text=True)
     assert log.stdout.splitlines()[-2:] == ["radiobject 0.1.1 (PyPI)", "radiobject 0.1.0 (PyPI)"]
     assert (repo / "pyproject.toml").is_file() and not (repo / "PKG-INFO").exists()
+
+
+def test_offline_rerun_keeps_the_named_clone(tmp_path, monkeypatch):
+    """No --from and upstream unreachable: the clone named earlier stays the source."""
+    make_repo(tmp_path / "fork")
+    layout = Layout(tmp_path / "bench")
+    source.prepare(local=tmp_path / "fork", say=lambda m: None, layout=layout)
+    monkeypatch.setattr(source, "UPSTREAM", str(tmp_path / "no-such-upstream"))
+    again = source.prepare(say=lambda m: None, layout=layout)
+    assert again.kind == "local" and again.config == "asv.conf.json"
+    assert again.newest() == head(tmp_path / "fork")
