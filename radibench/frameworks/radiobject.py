@@ -50,13 +50,17 @@ def configure_tiling(orientation: str) -> None:
         configure(write=WriteConfig(tile=tile))
 
 
-def ingest_dicoms(uri: str, dicom_dirs, tiling: str | None = None) -> None:
-    """Ingest DICOM series [(folder, subject id)] into a new RadiObject with one CT collection."""
+def _prepare_ingest(items, tiling: str | None):
+    """The RadiObject class of this commit, with tiling set, and [(path, id)] as strings."""
     radiobject = api()
     if tiling:
         configure_tiling(tiling)
-    dirs = [(str(folder), sid) for folder, sid in dicom_dirs]
-    cls = radiobject.RadiObject
+    return radiobject.RadiObject, [(str(path), sid) for path, sid in items]
+
+
+def ingest_dicoms(uri: str, dicom_dirs, tiling: str | None = None) -> None:
+    """Ingest DICOM series [(folder, subject id)] into a new RadiObject with one CT collection."""
+    cls, dirs = _prepare_ingest(dicom_dirs, tiling)
     if hasattr(cls, "from_dicoms"):
         radi = cls.from_dicoms(uri, dicom_dirs=dirs)
     elif hasattr(cls, "from_images"):
@@ -73,11 +77,7 @@ def ingest_dicoms(uri: str, dicom_dirs, tiling: str | None = None) -> None:
 
 def ingest_niftis(uri: str, niftis, tiling: str | None = None) -> None:
     """Ingest NIfTI files [(path, subject id)] into a new RadiObject with one CT collection."""
-    radiobject = api()
-    if tiling:
-        configure_tiling(tiling)
-    files = [(str(path), sid) for path, sid in niftis]
-    cls = radiobject.RadiObject
+    cls, files = _prepare_ingest(niftis, tiling)
     if hasattr(cls, "from_niftis"):
         params = inspect.signature(cls.from_niftis).parameters
         if "images" in params:
