@@ -90,6 +90,12 @@ def cmd_report(args) -> int:
     return report.main(args.rest)
 
 
+def cmd_status(args) -> int:
+    from radibench import status
+
+    return status.main(args.rest)
+
+
 def cmd_check_results(args) -> int:
     from radibench import results_check
 
@@ -121,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in [
         ("report", cmd_report, "charts and tables from asv results"),
         ("check-results", cmd_check_results, "validate results/ before committing"),
+        ("status", cmd_status, "commit x benchmark table: measured, n/a or failed"),
     ]:
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -128,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASSTHROUGH = {"report": cmd_report, "check-results": cmd_check_results}
+PASSTHROUGH = {"report": cmd_report, "check-results": cmd_check_results, "status": cmd_status}
 
 
 def main(argv=None) -> int:

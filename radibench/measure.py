@@ -48,6 +48,25 @@ def pin_threads() -> None:
         torch.set_num_threads(1)
 
 
+def end_with_parent() -> None:
+    """Have the kernel SIGTERM this process when the process that started it dies (Linux).
+
+    asv starts each benchmark in a process group of its own, so an `asv run` killed by a CI
+    timeout, an OOM kill or SIGKILL would leave the running benchmark behind as an orphan, still
+    loading the machine and holding its S3 server (whose own parent-death signal then fires).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def rss_bytes(include_children: bool = True) -> int:
     """Resident memory of this process and, optionally, of its child processes (workers)."""
     import psutil
@@ -186,6 +205,7 @@ def main(argv=None) -> int:
     parser.add_argument("--timed", type=int, default=TIMED_BATCHES)
     args = parser.parse_args(argv)
     pin_threads()
+    end_with_parent()  # the benchmark process that runs this may itself be killed
     from radibench import frameworks
 
     try:

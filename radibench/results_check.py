@@ -3,7 +3,8 @@
 Checked: every JSON file parses; every result file has asv's required fields and a full commit
 hash; no result comes from an `existing` environment (not a pinned, reproducible build) or from
 `asv run --quick` (a single unrepeated sample: asv 0.6 saves those and they overwrite real ones);
-no credential appears anywhere (AWS key ids, and the values of the AWS variables of this process).
+no half-written file of an interrupted run (radibench/atomic_results.py) is left; no credential
+appears anywhere (AWS key ids, and the values of the AWS variables of this process).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def check_results(folder: Path) -> list[str]:
         for path in sorted(folder.rglob("*.json")):
             if path.name not in ("benchmarks.json", "machine.json"):
                 problems += _check_quick(path, types)
+    for path in sorted(folder.rglob(".*.partial")):
+        problems.append(
+            f"{path}: a half-written file left by an interrupted asv run (the results it would "
+            "have replaced are intact); delete it"
+        )
     problems += find_secrets(folder)
     return problems
 

@@ -72,3 +72,32 @@ def test_canary_credential_is_found(results, monkeypatch):
     edit(victim, lambda d: d["params"].update(note=canary))
     assert any("credential" in p for p in results_check.check_results(results))
     assert results_check.main([str(results)]) == 1
+
+
+def test_half_written_file_of_an_interrupted_run_is_named(results):
+    leftover = a_result_file(results).parent / ".abc123.partial"
+    leftover.write_text('{"commit_hash": "7fcf')
+    assert any(
+        str(leftover) in p and "interrupted" in p for p in results_check.check_results(results)
+    )
+
+
+def test_asv_writes_results_whole_or_not_at_all(tmp_path, monkeypatch):
+    """With the atomic_results plugin, a write that dies midway leaves the old file intact."""
+    from asv import util
+
+    from radibench import atomic_results
+
+    assert util.write_json is atomic_results.write_json_atomically
+    target = tmp_path / "result.json"
+    util.write_json(target, {"old": 1})
+
+    def dies_midway(data, fd, *args, **kwargs):
+        fd.write('{"new": ')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(util.json, "dump", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        util.write_json(target, {"new": 2})
+    assert json.loads(target.read_text()) == {"old": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]

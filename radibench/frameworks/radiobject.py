@@ -13,7 +13,8 @@ Tiling: configure(tile=TileConfig(...)) in era 1, configure(write=WriteConfig(ti
 Partial reads: Volume.to_numpy(), axial(z), coronal(y), sagittal(x) and slice(x=, y=, z=) exist
 at every commit 02..HEAD; `vol[a:b, c:d, e:f]` only from 04, so ROIs use `slice`.
 Everything is feature-detected, never guessed from version numbers; a missing API raises
-NotImplementedError, which asv shows as n/a rather than failed.
+NotImplementedError, which asv shows as n/a rather than failed. A package or module that exists
+but fails to import (a broken commit) is a failure, never n/a.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ from radibench.frameworks.base import Framework, LoaderSpec
 COLLECTION = "CT"
 
 
+def _absent(exc: ImportError, module: str) -> bool:
+    """Whether `module` does not exist at this commit (an API era), as opposed to existing and
+    failing to import (a broken commit, or a missing dependency: a real failure)."""
+    return isinstance(exc, ModuleNotFoundError) and exc.name == module
+
+
 def api():
     """The installed radiobject module, or NotImplementedError if this commit has no package."""
     try:
         import radiobject
     except ImportError as exc:
-        raise NotImplementedError(f"radiobject does not import at this commit: {exc}") from exc
+        if _absent(exc, "radiobject"):
+            raise NotImplementedError(f"no radiobject package at this commit: {exc}") from exc
+        raise RuntimeError(f"radiobject fails to import at this commit: {exc!r}") from exc
     if not hasattr(radiobject, "RadiObject"):
         raise NotImplementedError("this commit installs no radiobject package (flat modules)")
     return radiobject
@@ -137,7 +146,9 @@ class RadiObject(Framework):
         try:
             import radiobject.ml  # noqa: F401
         except ImportError as exc:
-            raise NotImplementedError(f"radiobject.ml does not import: {exc}") from exc
+            if _absent(exc, "radiobject.ml"):
+                raise NotImplementedError(f"no radiobject.ml at this commit: {exc}") from exc
+            raise RuntimeError(f"radiobject.ml fails to import at this commit: {exc!r}") from exc
 
     def loader(self, spec: LoaderSpec):
         radiobject = api()

@@ -1,0 +1,43 @@
+"""asv plugin that makes every JSON file asv writes appear whole or not at all.
+
+asv 0.6.6 writes results/<machine>/<commit>-<env>.json (and benchmarks.json, machine.json, the
+published html/ data) with a plain ``open(path, "w")`` + ``json.dump``. An `asv run` killed while
+it writes (Ctrl-C, an OOM kill, a CI timeout) leaves a truncated file, and a truncated results
+file also loses the earlier results of that commit it was rewriting. Enabled with
+``"plugins": [".radibench.atomic_results"]`` in asv.conf.json, this module wraps
+``asv.util.write_json`` so that asv writes a temporary sibling file, flushes it to disk and
+renames it over the old one (atomic on POSIX). Everything else is asv's own code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+
+from asv import util
+
+# Importing this module twice (asv imports each plugin once; tests may again) wraps only once.
+_original_write_json = getattr(util.write_json, "__wrapped__", util.write_json)
+
+
+@functools.wraps(_original_write_json)
+def write_json_atomically(path, data, api_version=None, compact=False):
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".partial")
+    os.close(fd)
+    try:
+        _original_write_json(tmp, data, api_version=api_version, compact=compact)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+util.write_json = write_json_atomically

@@ -1,0 +1,91 @@
+"""A local RadiObject history for tests that run asv on it: the real 0.1.1 release as the first
+commit, then whatever commits a test makes to its source; and an asv workspace reading it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from radibench import source
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    return source.git(*args, cwd=repo, env=env).strip()
+
+
+def release_repo(repo: Path) -> str:
+    """Make `repo` a git repository holding radiobject 0.1.1's sdist; return its commit."""
+    git(repo, "init", "-q", "-b", "main")
+    with tempfile.TemporaryDirectory() as tmp:
+        source._add_release(repo, source._download_sdist("0.1.1", Path(tmp)), "0.1.1")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def commit(repo: Path, message: str, path: str, edit) -> str:
+    """Commit `edit(text)` of the file at `path`; return the new commit's hash."""
+    file = repo / path
+    file.write_text(edit(file.read_text()))
+    git(repo, "commit", "-qam", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+class Workspace:
+    """asv.conf.json reading `repo`, with results/ and html/ in `work` and the suite's own
+    benchmarks and environments; commands run as a user would run them."""
+
+    def __init__(self, repo: Path, work: Path, data_root: Path, machine: str, **environ: str):
+        self.work, self.machine = work, machine
+        text = re.sub(r"^\s*//.*$", "", (ROOT / "asv.conf.json").read_text(), flags=re.MULTILINE)
+        conf = json.loads(text)
+        conf.update(
+            repo=str(repo),
+            benchmark_dir=str(ROOT / "benchmarks"),
+            env_dir=str(ROOT / ".asv" / "env"),
+            results_dir=str(work / "results"),
+            html_dir=str(work / "html"),
+            plugins=[p for p in conf["plugins"] if p != ".radibench.dashboard"],
+        )
+        (work / "asv.conf.json").write_text(json.dumps(conf))
+        self.env = {
+            **os.environ,
+            "HOME": str(work),  # asv's machine file goes here, not into the user's home
+            "RADIBENCH_PROFILE": "quick",
+            "RADIBENCH_DATA": str(data_root),
+            "RADIBENCH_FRAMEWORKS": "radiobject",
+            "RADIBENCH_MACHINE": machine,
+            **environ,
+        }
+        subprocess.run([str(BIN / "radibench"), "machine"], env=self.env, check=True)
+
+    @property
+    def results(self) -> Path:
+        return self.work / "results" / self.machine
+
+    def command(self, *args: str) -> list[str]:
+        return [str(BIN / "asv"), *args]
+
+    def asv(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            self.command(*args),
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        print(proc.stdout[-3000:])
+        return proc
