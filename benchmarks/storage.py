@@ -27,6 +27,7 @@ A first batch with 2 spawned workers takes ~18 s (each worker imports torch and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -123,6 +124,28 @@ def prepare(cache_dir: Path) -> dict:
     return cache
 
 
+class S3ReadError(RuntimeError):
+    """A batch could not be read from the local S3 server; says what became of the server."""
+
+
+@contextlib.contextmanager
+def _reading(server):
+    """Around reads from `server` (None: local disk). TileDB's S3 timeouts (radibench/s3.py)
+    end a read from a dead or hung server within seconds; the error then says which it was, so
+    a failed benchmark explains itself in the log."""
+    try:
+        yield
+    except Exception as exc:
+        if server is None:
+            raise
+        raise S3ReadError(f"reading from S3 failed ({exc!r}); {server.diagnose()}") from exc
+
+
+def _next(batches, server):
+    with _reading(server):
+        return next(batches)
+
+
 class S3VersusLocal:
     """RadiObject's training loader on local disk, on S3 over a LAN, and on cloud-like S3."""
 
@@ -140,14 +163,14 @@ class S3VersusLocal:
     def setup(self, cache, storage, num_workers):
         suite.check(cache, "radiobject")
         if storage == "local":
-            uri, self.proxy = cache["local_uri"], None
+            uri, self.proxy, self.server = cache["local_uri"], None, None
         else:
             kind, message = cache["problems"].get("s3", (None, None))
             if kind:
                 raise RuntimeError(message)
             if storage not in _LIVE:
                 _LIVE[storage] = _start_s3(cache, storage.removeprefix("s3-"))
-            _server, self.proxy, uri = _LIVE[storage]
+            self.server, self.proxy, uri = _LIVE[storage]
         self.spec = LoaderSpec(num_workers=num_workers)
         self.framework = suite.adapter({**cache, "radiobject_uri": uri}, "radiobject")
         _LIVE["current"] = self
@@ -159,26 +182,27 @@ class S3VersusLocal:
         if key not in _LIVE:
             batches = self.framework.batches(spec)
             for _ in range(1 + measure.WARMUP_BATCHES):
-                next(batches)
+                _next(batches, self.server)
             _LIVE[key] = batches
         return _LIVE[key]
 
     def time_first_batch(self, cache, storage, num_workers):
         """A fresh loader and its first batch (seconds): opening and the first reads."""
-        next(self.framework.batches(self.spec))
+        _next(self.framework.batches(self.spec), self.server)
 
     time_first_batch.warmup_time = 0
 
     def time_warm_batch(self, cache, storage, num_workers):
         """One batch of a loader past its first batch and 3 warm-up batches (seconds)."""
-        next(self._warm_batches())
+        _next(self._warm_batches(), self.server)
 
     time_warm_batch.setup = _build_warm_loader
     time_warm_batch.warmup_time = 0
 
     def track_seconds_per_sample(self, cache, storage, num_workers):
         """Seconds per training sample over the study's 20 timed batches (1 / throughput)."""
-        return measure.run_protocol(self.framework, self.spec).seconds_per_sample
+        with _reading(self.server):
+            return measure.run_protocol(self.framework, self.spec).seconds_per_sample
 
     track_seconds_per_sample.unit = "seconds"
 
@@ -190,7 +214,7 @@ class S3VersusLocal:
         batches = self._warm_batches()
         self.proxy.reset()
         for _ in range(COUNTED_BATCHES):
-            next(batches)
+            _next(batches, self.server)
         return self.proxy.stats()["requests_total"] / COUNTED_BATCHES
 
     track_requests_per_batch.unit = "requests"
@@ -207,7 +231,7 @@ class S3VersusLocal:
         tiledb.stats_enable()
         tiledb.stats_reset()
         for _ in range(COUNTED_BATCHES):
-            next(batches)
+            _next(batches, self.server)
         read = _tiledb_bytes_read()
         tiledb.stats_disable()
         return read / COUNTED_BATCHES

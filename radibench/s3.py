@@ -496,6 +496,19 @@ class LocalS3Server:
                 f"log tail:\n{self.log_tail()}"
             )
 
+    def diagnose(self) -> str:
+        """What happened to the server, for an error message after a failed S3 read."""
+        try:
+            self.check()
+        except S3ServerError as exc:
+            return str(exc)
+        if self._answers():
+            return f"{self.kind} server (pid {self.proc.pid}) is running and answering"
+        return (
+            f"{self.kind} server (pid {self.proc.pid}) is running but does not answer HTTP "
+            "within 1 s: it hangs"
+        )
+
     def log_tail(self, lines: int = 20) -> str:
         """Last lines of the server log, with the keys masked."""
         if self._log_path is None or not self._log_path.exists():

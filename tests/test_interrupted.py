@@ -5,6 +5,7 @@ fails to import, a commit that fails to build, the repair) is SIGKILLed in the m
 timeout or the OOM killer would. Then: every results file is valid, no benchmark process is left
 behind, and the same command with --skip-existing finishes the rest without redoing what was
 done. In the finished results, both broken commits show as failed and the range went on past them.
+Canary credentials in the environment of both runs appear in no result, log or published page.
 """
 
 import json
@@ -21,6 +22,13 @@ from radibench import results_check, status
 
 BENCHMARK = "^loaders.TrainingLoader.track_seconds_per_sample"
 MARKER = "RADIBENCH_TEST_INTERRUPTED"  # finds this test's benchmark processes by environment
+# Credentials a CI runner might hold; none may reach results/, html/ or the logs.
+CANARIES = {
+    "AWS_ACCESS_KEY_ID": "AKIA" + "CANARYRUN7Q3XW00",
+    "AWS_SECRET_ACCESS_KEY": "canaryRunSecret/DoNotLeak+1b2d3f",
+    "AWS_SESSION_TOKEN": "canaryRunSessionToken0123456789abcdef",
+    "GITHUB_TOKEN": "ghp_" + "canaryRunToken0123456789abcdefABCD",
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,15 @@ def benchmark_running(marker_value: str) -> bool:
     return False
 
 
+def _kept(path) -> bool:
+    """Files of results/, html/ and logs (not the RadiObject sources the test made)."""
+    return (
+        path.is_file()
+        and path.parts[-1] != "asv.conf.json"
+        and "radiobject-history" not in str(path)
+    )
+
+
 def result_files(workspace) -> dict[str, dict]:
     files = sorted(workspace.results.glob("*-*.json"))
     return {json.loads(p.read_text())["commit_hash"]: json.loads(p.read_text()) for p in files}
@@ -78,7 +95,9 @@ def test_killed_run_resumes_and_broken_commits_show_as_failed(history, tmp_path,
     repo, commits = history
     order = [commits[k] for k in ["base", "no-import", "no-build", "repaired"]]
     (tmp_path / "commits.txt").write_text("\n".join(order) + "\n")
-    workspace = Workspace(repo, tmp_path, data_root, "interrupted", **{MARKER: str(tmp_path)})
+    workspace = Workspace(
+        repo, tmp_path, data_root, "interrupted", **{MARKER: str(tmp_path)}, **CANARIES
+    )
     run = ["run", "--show-stderr", "--machine", "interrupted", "-b", BENCHMARK]
     run += ["--skip-existing", f"HASHFILE:{tmp_path / 'commits.txt'}"]
 
@@ -135,3 +154,12 @@ def test_killed_run_resumes_and_broken_commits_show_as_failed(history, tmp_path,
     logs = log.read_text() + output
     assert "radiobject fails to import at this commit" in logs and "_not_there" in logs
     assert "TOMLDecodeError" in logs  # pip's build error for the commit that does not build
+
+    # The dashboard of these results; no canary anywhere in what a run leaves behind.
+    published = workspace.asv("publish")
+    assert published.returncode == 0, published.stdout + published.stderr
+    texts = [logs, published.stdout + published.stderr]
+    texts += [p.read_text(errors="replace") for p in tmp_path.rglob("*") if _kept(p)]
+    assert len(texts) > 10
+    for name, canary in CANARIES.items():
+        assert not any(canary in text for text in texts), f"{name} leaked"

@@ -101,3 +101,8 @@ def test_asv_writes_results_whole_or_not_at_all(tmp_path, monkeypatch):
         util.write_json(target, {"new": 2})
     assert json.loads(target.read_text()) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+@pytest.mark.parametrize("folder", ["results", "html", "docs"])
+def test_committed_folders_hold_no_credential(folder):
+    assert results_check.find_secrets(ROOT / folder) == []
