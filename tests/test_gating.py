@@ -9,7 +9,8 @@ gates (same factor, same benchmarks), on the quick profile with RadiObject only.
 import re
 
 import pytest
-from radiobject_history import Workspace, commit, release_repo
+
+from radibench.local_history import Workspace, commit, release_repo
 
 FACTOR = "1.1"
 GATED = "loaders.WarmBatch.time_warm_batch|loaders.TrainingLoader.track_seconds_per_sample"

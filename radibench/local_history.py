@@ -1,5 +1,7 @@
-"""A local RadiObject history for tests that run asv on it: the real 0.1.1 release as the first
-commit, then whatever commits a test makes to its source; and an asv workspace reading it."""
+"""A local RadiObject history to run asv on: the real 0.1.1 release as the first commit, then
+whatever commits are made to its source (a regression, a no-op, a broken build); and an asv
+workspace reading it. Used by the gating and fault tests and by the precision study
+(radibench/precision.py): they need commits whose effect is known in advance."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from radibench import source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the radibench checkout
 BIN = Path(sys.executable).parent
 
 
@@ -47,7 +49,15 @@ class Workspace:
     """asv.conf.json reading `repo`, with results/ and html/ in `work` and the suite's own
     benchmarks and environments; commands run as a user would run them."""
 
-    def __init__(self, repo: Path, work: Path, data_root: Path, machine: str, **environ: str):
+    def __init__(
+        self,
+        repo: Path,
+        work: Path,
+        data_root: Path | None,
+        machine: str,
+        profile: str = "quick",
+        **environ: str,
+    ):
         self.work, self.machine = work, machine
         text = re.sub(r"^\s*//.*$", "", (ROOT / "asv.conf.json").read_text(), flags=re.MULTILINE)
         conf = json.loads(text)
@@ -63,12 +73,13 @@ class Workspace:
         self.env = {
             **os.environ,
             "HOME": str(work),  # asv's machine file goes here, not into the user's home
-            "RADIBENCH_PROFILE": "quick",
-            "RADIBENCH_DATA": str(data_root),
+            "RADIBENCH_PROFILE": profile,
             "RADIBENCH_FRAMEWORKS": "radiobject",
             "RADIBENCH_MACHINE": machine,
             **environ,
         }
+        if data_root is not None:
+            self.env["RADIBENCH_DATA"] = str(data_root)
         subprocess.run([str(BIN / "radibench"), "machine"], env=self.env, check=True)
 
     @property
@@ -87,5 +98,4 @@ class Workspace:
             text=True,
             timeout=timeout,
         )
-        print(proc.stdout[-3000:])
         return proc
