@@ -79,7 +79,9 @@ class WarmBatch(_Loaders):
     version = suite.version("warm-batch-1")
     number = 1
     warmup_time = 0
-    repeat = (10, 40, 20.0)
+    # Batches vary (each random patch touches 1 to 8 tiles), so the median needs many: 200
+    # samples give a 99% CI of a few % (see the precision study in README), ~15 s per round.
+    repeat = (50, 200, 30.0)
     rounds = 2
     _iterators = {}  # one warmed loader per process, kept across asv's samples
 
