@@ -132,6 +132,41 @@ class Memory(_Loaders):
             next(batches)
 
 
+class BytesRead(_Loaders):
+    """Bytes RadiObject's loader reads from disk per batch (TileDB's own counter), with the
+    shuffle and the patches seeded: the same number on every run, so a change in it is never
+    noise. It catches I/O regressions (an extra read, a bigger tile, a lost cache) exactly,
+    where a timing needs many samples to see them."""
+
+    params = [["radiobject"]]
+    version = suite.version("bytes-read-1")
+    rounds = 1
+    COUNTED_BATCHES = 8
+
+    def setup(self, cache, framework):
+        self.framework = suite.adapter(cache, framework)
+
+    def track_bytes_per_batch(self, cache, framework):
+        """Mean bytes read per batch over 8 batches after the first and 3 warm-up batches."""
+        import tiledb
+
+        from radibench.measure import WARMUP_BATCHES, seed_everything, tiledb_bytes_read
+
+        seed_everything()
+        batches = self.framework.batches(LoaderSpec())
+        for _ in range(1 + WARMUP_BATCHES):
+            next(batches)
+        tiledb.stats_enable()
+        tiledb.stats_reset()
+        for _ in range(self.COUNTED_BATCHES):
+            next(batches)
+        read = tiledb_bytes_read()
+        tiledb.stats_disable()
+        return read / self.COUNTED_BATCHES
+
+    track_bytes_per_batch.unit = "bytes"
+
+
 class RadiObjectVersusPeers(_Loaders):
     """RadiObject's seconds per batch divided by a peer's, their batches alternating in one
     process so machine drift cancels. Below 1 RadiObject is faster; speedup = 1 / this."""

@@ -28,7 +28,6 @@ A first batch with 2 spawned workers takes ~18 s (each worker imports torch and 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from pathlib import Path
 
@@ -68,13 +67,6 @@ def _start_s3(cache: dict, profile: str):
     settings.apply()  # kept for the process: spawned DataLoader workers inherit it
     _configure_radiobject(settings)
     return server, proxy, settings.uri(cache["s3_key"])
-
-
-def _tiledb_bytes_read() -> int:
-    import tiledb
-
-    counters = json.loads(tiledb.stats_dump(json=True)).get("counters", {})
-    return int(counters.get("Context.VFS.read_byte_num", 0))
 
 
 def _build_warm_loader(cache, storage, num_workers):
@@ -232,7 +224,7 @@ class S3VersusLocal:
         tiledb.stats_reset()
         for _ in range(COUNTED_BATCHES):
             _next(batches, self.server)
-        read = _tiledb_bytes_read()
+        read = measure.tiledb_bytes_read()
         tiledb.stats_disable()
         return read / COUNTED_BATCHES
 

@@ -67,6 +67,26 @@ def end_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def seed_everything(seed: int = 0) -> None:
+    """Same shuffle order and random patches every run (single-process loading)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def tiledb_bytes_read() -> int:
+    """Bytes TileDB read in this process since stats were last reset (its own counter)."""
+    import tiledb
+
+    counters = json.loads(tiledb.stats_dump(json=True)).get("counters", {})
+    return int(counters.get("Context.VFS.read_byte_num", 0))
+
+
 def rss_bytes(include_children: bool = True) -> int:
     """Resident memory of this process and, optionally, of its child processes (workers)."""
     import psutil

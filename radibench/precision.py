@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 from radibench.local_history import Workspace, commit, release_repo
+from radibench.suite import GATED
 
-GATED = "loaders.WarmBatch.time_warm_batch|loaders.TrainingLoader.track_seconds_per_sample"
-SPREAD = r"^loaders\.(WarmBatch|ColdStart|TrainingLoader\.track_seconds_per_sample)"
+SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
 FACTORS = ["1.03", "1.05", "1.08", "1.1"]
 LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
 READ = """            patch = vol.slice(

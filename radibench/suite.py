@@ -19,6 +19,12 @@ DATASET_ENV = "RADIBENCH_DATASET"
 # Comma-separated frameworks to measure; the others show n/a. A RadiObject pull request needs
 # only `radiobject`: the peers do not change with RadiObject's commits.
 FRAMEWORKS_ENV = "RADIBENCH_FRAMEWORKS"
+# What a pull request is gated on (`asv continuous -b`): the timing with many samples, the
+# throughput, and the noise-free bytes read. .github/workflows/pr-check.yml uses the same regex.
+GATED = (
+    r"loaders\.WarmBatch\.time_warm_batch|loaders\.TrainingLoader\.track_seconds_per_sample"
+    r"|loaders\.BytesRead\.track_bytes_per_batch"
+)
 # asv does not time imports it cannot see; this one is slow only the first time.
 SETUP_CACHE_TIMEOUT = 3600
 

@@ -92,3 +92,20 @@ def test_too_few_subjects_for_a_batch_is_an_error(quick, radiobject_uri):
 def test_unknown_framework():
     with pytest.raises(ValueError, match="unknown framework"):
         frameworks.make("tensorflow")
+
+
+def test_bytes_read_per_batch_is_the_same_every_run(quick, radiobject_uri):
+    """loaders.BytesRead is noise-free: two runs read exactly the same bytes, and a batch of
+    four 64^3 uint16 patches needs at least their own size from disk."""
+    from benchmarks.loaders import BytesRead
+
+    cache = {"niftis": [str(s.train_nifti) for s in quick.subjects], "problems": {}}
+    cache["radiobject_uri"] = radiobject_uri
+    values = []
+    for _ in range(2):
+        bench = BytesRead()
+        bench.setup(cache, "radiobject")
+        values.append(bench.track_bytes_per_batch(cache, "radiobject"))
+    print("bytes per batch", values)
+    assert values[0] == values[1]
+    assert values[0] >= 4 * 64**3 * 2 * 0.5  # tiles are compressed, but not to nothing

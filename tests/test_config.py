@@ -61,3 +61,15 @@ def test_asv_check_accepts_the_suite():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No problems found" in proc.stdout
+
+
+def test_pr_check_gates_what_the_suite_names():
+    from radibench.suite import GATED
+
+    text = (ROOT / ".github" / "workflows" / "pr-check.yml").read_text()
+    gated = re.search(r"^\s*GATED: '([^']*)'", text, flags=re.MULTILINE)
+    assert gated and gated.group(1) == GATED
+    for name in GATED.split("|"):  # every gated benchmark exists
+        module, cls, method = name.replace("\\", "").split(".")
+        source = (ROOT / "benchmarks" / f"{module}.py").read_text()
+        assert f"class {cls}(" in source and f"def {method}(" in source

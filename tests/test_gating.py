@@ -11,9 +11,9 @@ import re
 import pytest
 
 from radibench.local_history import Workspace, commit, release_repo
+from radibench.suite import GATED
 
 FACTOR = "1.1"
-GATED = "loaders.WarmBatch.time_warm_batch|loaders.TrainingLoader.track_seconds_per_sample"
 LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
 READ = """            patch = vol.slice(
                 slice(start[0], start[0] + patch_size[0]),
