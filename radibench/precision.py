@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from radibench.local_history import Workspace, commit, release_repo
-from radibench.suite import GATED
+from radibench.suite import GATE_FACTOR, GATED
 
 SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
 FACTORS = ["1.03", "1.05", "1.08", "1.1"]
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--aa", type=int, default=5)
     parser.add_argument("--slow", type=int, default=2)
-    parser.add_argument("--factor", default="1.05", help="the factor asv continuous runs with")
+    parser.add_argument("--factor", default=GATE_FACTOR, help="the factor asv continuous uses")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)

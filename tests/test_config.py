@@ -64,9 +64,10 @@ def test_asv_check_accepts_the_suite():
 
 
 def test_pr_check_gates_what_the_suite_names():
-    from radibench.suite import GATED
+    from radibench.suite import GATE_FACTOR, GATED
 
     text = (ROOT / ".github" / "workflows" / "pr-check.yml").read_text()
+    assert re.search(rf'^\s*FACTOR: "{re.escape(GATE_FACTOR)}"', text, flags=re.MULTILINE)
     gated = re.search(r"^\s*GATED: '([^']*)'", text, flags=re.MULTILINE)
     assert gated and gated.group(1) == GATED
     for name in GATED.split("|"):  # every gated benchmark exists
