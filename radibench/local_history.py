@@ -16,6 +16,14 @@ from pathlib import Path
 from radibench import source
 
 ROOT = Path(__file__).resolve().parent.parent  # the radibench checkout
+# radiobject 0.1.1's patch loader, and its one read of a patch: what the test commits change.
+LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
+READ = """            patch = vol.slice(
+                slice(start[0], start[0] + patch_size[0]),
+                slice(start[1], start[1] + patch_size[1]),
+                slice(start[2], start[2] + patch_size[2]),
+            )
+"""
 BIN = Path(sys.executable).parent
 
 
@@ -35,6 +43,20 @@ def release_repo(repo: Path) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         source._add_release(repo, source._download_sdist("0.1.1", Path(tmp)), "0.1.1")
     return git(repo, "rev-parse", "HEAD")
+
+
+def release_with_noop(repo: Path) -> dict[str, str]:
+    """The 0.1.1 release and a commit that only rewords a comment of its patch loader."""
+    commits = {"release": release_repo(repo)}
+    if READ not in (repo / LOADER).read_text():
+        raise RuntimeError(f"radiobject 0.1.1's {LOADER} is not as expected")
+    commits["noop"] = commit(
+        repo,
+        "Reword a comment",
+        LOADER,
+        lambda t: t.replace('"""Load a random patch from the volume."""', '"""Load one patch."""'),
+    )
+    return commits
 
 
 def commit(repo: Path, message: str, path: str, edit) -> str:

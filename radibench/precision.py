@@ -28,18 +28,11 @@ import sys
 import time
 from pathlib import Path
 
-from radibench.local_history import Workspace, commit, release_repo
+from radibench.local_history import LOADER, READ, Workspace, commit, release_with_noop
 from radibench.suite import GATE_FACTOR, GATED
 
 SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
 FACTORS = ["1.03", "1.05", "1.08", "1.1"]
-LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
-READ = """            patch = vol.slice(
-                slice(start[0], start[0] + patch_size[0]),
-                slice(start[1], start[1] + patch_size[1]),
-                slice(start[2], start[2] + patch_size[2]),
-            )
-"""
 SLOW10 = (
     "            import time as _time\n\n            _t0 = _time.perf_counter()\n"
     + READ
@@ -48,16 +41,7 @@ SLOW10 = (
 
 
 def build_history(repo: Path) -> dict[str, str]:
-    commits = {"release": release_repo(repo)}
-    text = (repo / LOADER).read_text()
-    if READ not in text:
-        raise SystemExit(f"radiobject 0.1.1's {LOADER} is not as expected")
-    commits["noop"] = commit(
-        repo,
-        "Reword a comment",
-        LOADER,
-        lambda t: t.replace('"""Load a random patch from the volume."""', '"""Load one patch."""'),
-    )
+    commits = release_with_noop(repo)
     commits["slow10"] = commit(repo, "Slower reads", LOADER, lambda t: t.replace(READ, SLOW10))
     return commits
 

@@ -10,20 +10,13 @@ import re
 
 import pytest
 
-from radibench.local_history import Workspace, commit, release_repo
+from radibench.local_history import LOADER, READ, Workspace, commit, release_with_noop
 from radibench.suite import GATED
 
 # The PR check's factor (suite.GATE_FACTOR) was chosen on the default profile; this test runs the
 # quick one, whose 4x shorter warm batches are relatively noisier, so it proves the mechanism
 # with a looser factor.
 FACTOR = "1.1"
-LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
-READ = """            patch = vol.slice(
-                slice(start[0], start[0] + patch_size[0]),
-                slice(start[1], start[1] + patch_size[1]),
-                slice(start[2], start[2] + patch_size[2]),
-            )
-"""
 SLOW_READ = (
     READ
     + """            if idx % 4 == 0:  # re-read to validate the patch: the regression under test
@@ -39,16 +32,7 @@ SLOW_READ = (
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     repo = tmp_path_factory.mktemp("radiobject-history")
-    commits = {"base": release_repo(repo)}
-    assert READ in (repo / LOADER).read_text(), "0.1.1's patch loader is not as expected"
-    commits["noop"] = commit(
-        repo,
-        "Reword a comment",
-        LOADER,
-        lambda t: t.replace(
-            '"""Load a random patch from the volume."""', '"""Load one random patch."""'
-        ),
-    )
+    commits = release_with_noop(repo)  # checks that 0.1.1's loader reads as READ says
     commits["slow"] = commit(repo, "Validate patches", LOADER, lambda t: t.replace(READ, SLOW_READ))
     commits["fixed"] = commit(
         repo, "Drop the re-read", LOADER, lambda t: t.replace(SLOW_READ, READ)
@@ -88,14 +72,14 @@ def decreased(output):
 
 @pytest.mark.slow
 def test_a_real_slowdown_fails_the_check(continuous):
-    code, output = continuous("base", "slow")
+    code, output = continuous("release", "slow")
     assert code == 1, output[-4000:]
     assert "loaders.WarmBatch.time_warm_batch" in decreased(output), output[-4000:]
 
 
 @pytest.mark.slow
 def test_a_change_that_costs_nothing_passes(continuous):
-    code, output = continuous("base", "noop")
+    code, output = continuous("release", "noop")
     assert code == 0, output[-4000:]
     assert not decreased(output)
 
