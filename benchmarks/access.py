@@ -7,7 +7,8 @@ the volume) of one training-cohort volume, at fixed seeded positions, read by:
 - monai (LoadImage), torchio (ScalarImage), nibabel-niigz: the .nii.gz, decoded whole per read;
 - nibabel-nii, zarr-axial, zarr-isotropic: the same voxels, uncompressed NIfTI or zarr 3 (zstd);
 - memmap: the raw int16 voxels of a .npy, memory-mapped: the fastest read this machine can do.
-See radibench/access.py for the cohort and positions. Reads are from the page cache (warm) unless
+See radibench/prepare/partial_reads.py for the cohort, radibench/measure/reads.py for the
+positions. Reads are from the page cache (warm) unless
 the class says cold. Handles (a RadiObject Volume, a zarr array, a memmap) are opened once per
 process, as a user keeps them; only the read is timed.
 
@@ -15,33 +16,38 @@ Cost per commit is bounded by reading the commit-independent readers (peers, bas
 three operations RadiObject's table shows for them, with few samples and one round.
 """
 
-from radibench import access, suite
-
-_OPEN = {}  # reader name -> adapter, opened and warmed once per process (asv re-runs setup)
-
-
-def _reader(cache, name, op):
-    if name not in _OPEN:
-        fw = access.reader(cache, name)
-        access.warm(fw, op)
-        _OPEN[name] = fw
-    return _OPEN[name]
+from radibench import suite
+from radibench.measure import reads
+from radibench.measure.process import kept
+from radibench.measure.protocol import relative_cost
+from radibench.prepare import partial_reads as cohort
 
 
-class _Access:
+def _opened(cache, name, read):
+    """The reader `name`, opened and warmed once per process (asv re-runs setup per sample)."""
+
+    def open_and_warm():
+        fw = cohort.reader(cache, name)
+        reads.warm(fw, read)
+        return fw
+
+    return kept(("reader", name), open_and_warm)
+
+
+class PartialReadsSetup:
     """Shares one setup_cache (three ingests, baseline files) with benchmarks/ingest.py."""
 
     timeout = suite.SETUP_CACHE_TIMEOUT
 
     def setup_cache(self):
-        return access.prepare()
+        return cohort.prepare()
 
     def prepare(self, cache, name, operation):
-        self.op = access.access(operation, cache["shape"])
-        self.reader = _reader(cache, name, self.op)
+        self.op = reads.seeded_read(operation, cache["shape"])
+        self.reader = _opened(cache, name, self.op)
 
 
-class _Read(_Access):
+class _Read(PartialReadsSetup):
     def setup(self, cache, reader, operation):
         self.prepare(cache, reader, operation)
 
@@ -61,7 +67,7 @@ class RadiObjectRead(_Timed):
     """Seconds for one read by this commit's RadiObject, per tiling and operation: RadiObject's
     'tiling strategy' table, and its full-volume, slice and ROI rows."""
 
-    params = [access.RADIOBJECT, access.OPERATIONS]
+    params = [cohort.RADIOBJECT, reads.OPERATIONS]
     param_names = ["reader", "operation"]
     version = suite.version("access-radiobject-1")
     repeat = (3, 15, 6.0)
@@ -72,7 +78,7 @@ class PeerRead(_Timed):
     (commit-independent: few samples). MONAI, TorchIO and nibabel on .nii.gz decode the whole
     compressed volume for any slice or ROI, so only RadiObject's headline operations are run."""
 
-    params = [access.DECODERS + access.PARTIAL, access.HEADLINE_OPERATIONS]
+    params = [cohort.DECODERS + cohort.PARTIAL, reads.HEADLINE_OPERATIONS]
     param_names = ["reader", "operation"]
     version = suite.version("access-peers-2")
     repeat = (2, 5, 3.0)
@@ -83,14 +89,14 @@ class ColdRead(_Timed):
     disk, posix_fadvise DONTNEED on those files only, before every sample). On a virtual disk the
     host may still cache: compare with the warm rows of this machine, not with a laptop's."""
 
-    params = [access.RADIOBJECT + ["zarr-isotropic", "memmap"], ["volume", "roi_64"]]
+    params = [cohort.RADIOBJECT + ["zarr-isotropic", "memmap"], ["volume", "roi_64"]]
     param_names = ["reader", "operation"]
     version = suite.version("access-cold-1")
     repeat = (2, 4, 4.0)
 
     def setup(self, cache, reader, operation):
         self.prepare(cache, reader, operation)
-        access.evict(access.files_of(cache, reader))
+        reads.evict(cohort.files_of(cache, reader))
 
 
 class Memory(_Read):
@@ -99,7 +105,7 @@ class Memory(_Read):
     counts TileDB buffers that are never touched)."""
 
     params = [
-        access.RADIOBJECT + ["monai", "torchio", "zarr-isotropic", "memmap"],
+        cohort.RADIOBJECT + ["monai", "torchio", "zarr-isotropic", "memmap"],
         ["volume", "roi_64"],
     ]
     param_names = ["reader", "operation"]
@@ -107,17 +113,17 @@ class Memory(_Read):
 
     def track_rss_delta(self, cache, reader, operation):
         """Bytes of resident memory added by the read."""
-        return access.rss_delta(self.reader, self.op)
+        return reads.rss_delta(self.reader, self.op)
 
     track_rss_delta.unit = "bytes"
 
 
-class MemmapShare(_Access):
+class MemmapShare(PartialReadsSetup):
     """RadiObject's time / the memmap's time for the same read, alternating in one process so
     drift cancels: how far RadiObject is from the fastest read of these voxels on this machine
     (1 = at the limit; lower is better, as asv wants). Ratio, per tiling and operation."""
 
-    params = [access.RADIOBJECT, access.OPERATIONS]
+    params = [cohort.RADIOBJECT, reads.OPERATIONS]
     param_names = ["reader", "operation"]
     version = suite.version("access-memmap-share-1")
     repeats = 5
@@ -129,17 +135,19 @@ class MemmapShare(_Access):
 
     def track_share(self, cache, reader, operation):
         """RadiObject seconds / memmap seconds (speed relative to the limit = 1 / this)."""
-        return access.relative_cost(self.reader, self.memmap, self.op, self.repeats)
+        return relative_cost(
+            lambda: self.op(self.reader), lambda: self.op(self.memmap), self.repeats
+        )
 
     track_share.unit = "ratio"
 
 
-class VersusPeers(_Access):
+class VersusPeers(PartialReadsSetup):
     """RadiObject's time / MONAI's or TorchIO's for the same read, alternating in one process.
     RadiObject uses the tiling that suits the read (axial for the axial slice, isotropic for
     the volume and the ROI). Below 1 RadiObject is faster; speedup = 1 / this."""
 
-    params = [["monai", "torchio"], access.HEADLINE_OPERATIONS]
+    params = [["monai", "torchio"], reads.HEADLINE_OPERATIONS]
     param_names = ["peer", "operation"]
     version = suite.version("access-versus-peers-1")
     repeats = 2
@@ -152,6 +160,6 @@ class VersusPeers(_Access):
 
     def track_relative_cost(self, cache, peer, operation):
         """RadiObject seconds / peer seconds (1 / speedup)."""
-        return access.relative_cost(self.reader, self.peer, self.op, self.repeats)
+        return relative_cost(lambda: self.op(self.reader), lambda: self.op(self.peer), self.repeats)
 
     track_relative_cost.unit = "ratio"

@@ -14,6 +14,7 @@ samples/s = 1 / that (the dashboard's README and `radibench report` show it).
 
 from radibench import suite
 from radibench.frameworks import PEERS, LoaderSpec
+from radibench.prepare import training
 
 FRAMEWORKS = ["radiobject", "monai", "torchio", "torchio_queue"]
 
@@ -26,7 +27,7 @@ class _Loaders:
     timeout = suite.SETUP_CACHE_TIMEOUT
 
     def setup_cache(self):
-        return suite.prepare_training(FRAMEWORKS)
+        return training.prepare_training(FRAMEWORKS)
 
 
 class TrainingLoader(_Loaders):
@@ -38,7 +39,7 @@ class TrainingLoader(_Loaders):
     rounds = 1  # the numbers come from setup_cache's one run: more rounds would repeat them
 
     def setup(self, cache, framework):
-        self.result = suite.protocol(cache, framework)
+        self.result = training.protocol(cache, framework)
 
     def track_seconds_per_sample(self, cache, framework):
         """Seconds per training sample over the 20 timed batches (1 / throughput)."""
@@ -83,17 +84,17 @@ class WarmBatch(_Loaders):
     # samples give a 99% CI of a few % (see the precision study in README), ~15 s per round.
     repeat = (50, 200, 30.0)
     rounds = 2
-    _iterators = {}  # one warmed loader per process, kept across asv's samples
 
     def setup(self, cache, framework):
+        from radibench.measure.process import kept
+        from radibench.measure.protocol import warm_batches
+
         if framework in PEERS:
             self.repeat = (3, 5, 10.0)  # ~1 s per decoded volume: fewer samples, same protocol
-        if framework not in self._iterators:
-            batches = suite.adapter(cache, framework).batches(LoaderSpec())
-            for _ in range(4):  # the first batch and 3 warm-up batches
-                next(batches)
-            self._iterators[framework] = batches
-        self.batches = self._iterators[framework]
+        self.batches = kept(
+            ("warm", framework),
+            lambda: warm_batches(training.adapter(cache, framework), LoaderSpec()),
+        )
 
     def time_warm_batch(self, cache, framework):
         next(self.batches)
@@ -109,7 +110,7 @@ class ColdStart(_Loaders):
     rounds = 1
 
     def setup(self, cache, framework):
-        self.framework = suite.adapter(cache, framework)
+        self.framework = training.adapter(cache, framework)
 
     def time_first_batch(self, cache, framework):
         next(self.framework.batches(LoaderSpec()))
@@ -124,7 +125,7 @@ class Memory(_Loaders):
     rounds = 1
 
     def setup(self, cache, framework):
-        self.framework = suite.adapter(cache, framework)
+        self.framework = training.adapter(cache, framework)
 
     def peakmem_training(self, cache, framework):
         batches = self.framework.batches(LoaderSpec())
@@ -141,28 +142,16 @@ class BytesRead(_Loaders):
     params = [["radiobject"]]
     version = suite.version("bytes-read-1")
     rounds = 1
-    COUNTED_BATCHES = 8
 
     def setup(self, cache, framework):
-        self.framework = suite.adapter(cache, framework)
+        self.framework = training.adapter(cache, framework)
 
     def track_bytes_per_batch(self, cache, framework):
         """Mean bytes read per batch over 8 batches after the first and 3 warm-up batches."""
-        import tiledb
+        from radibench.measure.counters import bytes_per_batch
+        from radibench.measure.protocol import WARMUP_BATCHES
 
-        from radibench.measure import WARMUP_BATCHES, seed_everything, tiledb_bytes_read
-
-        seed_everything()
-        batches = self.framework.batches(LoaderSpec())
-        for _ in range(1 + WARMUP_BATCHES):
-            next(batches)
-        tiledb.stats_enable()
-        tiledb.stats_reset()
-        for _ in range(self.COUNTED_BATCHES):
-            next(batches)
-        read = tiledb_bytes_read()
-        tiledb.stats_disable()
-        return read / self.COUNTED_BATCHES
+        return bytes_per_batch(self.framework, LoaderSpec(), WARMUP_BATCHES)
 
     track_bytes_per_batch.unit = "bytes"
 
@@ -177,13 +166,13 @@ class RadiObjectVersusPeers(_Loaders):
     rounds = 1
 
     def setup(self, cache, peer):
-        self.radiobject = suite.adapter(cache, "radiobject")
-        self.peer = suite.adapter(cache, peer)
+        self.radiobject = training.adapter(cache, "radiobject")
+        self.peer = training.adapter(cache, peer)
 
     def track_relative_cost(self, cache, peer):
         """RadiObject seconds per batch / peer seconds per batch (1 / speedup)."""
-        from radibench.measure import relative_cost
+        from radibench.measure.protocol import batch_cost_ratio
 
-        return relative_cost(self.radiobject, self.peer, LoaderSpec())
+        return batch_cost_ratio(self.radiobject, self.peer, LoaderSpec())
 
     track_relative_cost.unit = "ratio"

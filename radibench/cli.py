@@ -12,10 +12,10 @@ import socket
 import sys
 from pathlib import Path
 
+from radibench.tools import report, results_check, source, status
+
 
 def cmd_source(args) -> int:
-    from radibench import source
-
     if args.config or args.newest or args.html_dir:
         current = source.current()
         if args.config:
@@ -30,7 +30,7 @@ def cmd_source(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from radibench import datasets
+    from radibench.data import datasets
 
     if args.dicom_dir:
         data = datasets.import_dicom_dir(args.dicom_dir, train_slices=args.train_slices)
@@ -84,24 +84,6 @@ def cmd_machine(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from radibench import report
-
-    return report.main(args.rest)
-
-
-def cmd_status(args) -> int:
-    from radibench import status
-
-    return status.main(args.rest)
-
-
-def cmd_check_results(args) -> int:
-    from radibench import results_check
-
-    return results_check.main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radibench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,31 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", action="store_true", help="only print the machine name")
     p.set_defaults(func=cmd_machine)
 
-    for name, func, text in [
-        ("report", cmd_report, "charts and tables from asv results"),
-        ("check-results", cmd_check_results, "validate results/ before committing"),
-        ("status", cmd_status, "commit x benchmark table: measured, n/a or failed"),
+    for name, tool, text in [
+        ("report", report, "charts and tables from asv results"),
+        ("check-results", results_check, "validate results/ before committing"),
+        ("status", status, "commit x benchmark table: measured, n/a or failed"),
     ]:
-        p = sub.add_parser(name, help=text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=func)
+        p = sub.add_parser(name, help=text, description=tool.DESCRIPTION)
+        tool.add_arguments(p)
+        p.set_defaults(func=tool.run)
     return parser
 
 
-PASSTHROUGH = {"report": cmd_report, "check-results": cmd_check_results, "status": cmd_status}
-
-
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in PASSTHROUGH:  # their own parsers handle every option, --help too
-        return PASSTHROUGH[argv[0]](argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
-    from radibench.datasets import DatasetError
-    from radibench.source import SourceError
+    from radibench.data.store import DatasetError
 
     try:
         return args.func(args)
-    except (DatasetError, SourceError) as exc:
+    except (DatasetError, source.SourceError) as exc:
         print(f"radibench {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -14,7 +14,7 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def quick(data_root):
-    from radibench import datasets
+    from radibench.data import datasets
 
     return datasets.ensure_dataset("quick", root=data_root, progress=False)
 

@@ -10,7 +10,10 @@ import nibabel
 import numpy as np
 import pytest
 
-from radibench import access, baseline_files, datasets
+from radibench.data import baselines, store
+from radibench.measure import reads
+from radibench.measure.protocol import relative_cost
+from radibench.prepare import partial_reads as cohort
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def prepared(quick, data_root, tmp_path_factory):
         mp.setenv("RADIBENCH_PROFILE", "quick")
         mp.delenv("RADIBENCH_DATASET", raising=False)
         mp.delenv("RADIBENCH_FRAMEWORKS", raising=False)
-        cache = access.prepare(tmp_path_factory.mktemp("access"))
+        cache = cohort.prepare(tmp_path_factory.mktemp("access"))
     assert not cache["problems"], cache["problems"]
     return cache
 
@@ -34,10 +37,10 @@ def reference(quick):
 
 @pytest.fixture(scope="module")
 def readers(prepared):
-    return {name: access.reader(prepared, name) for name in access.READERS}
+    return {name: cohort.reader(prepared, name) for name in cohort.READERS}
 
 
-def in_nifti_frame(result, fw, op: access.Access) -> np.ndarray:
+def in_nifti_frame(result, fw, op: reads.Read) -> np.ndarray:
     """Undo the stated differences of `fw`: z order and value offset."""
     result = np.asarray(result).astype(np.int32)
     axes = [a for a in fw.flipped_axes if a != op.axis]
@@ -57,9 +60,9 @@ def file_mapped(array) -> bool:
     return False
 
 
-@pytest.mark.parametrize("operation", access.OPERATIONS)
+@pytest.mark.parametrize("operation", reads.OPERATIONS)
 def test_every_reader_reads_the_same_voxels(operation, readers, reference):
-    op = access.access(operation, reference.shape)
+    op = reads.seeded_read(operation, reference.shape)
     expected = reference[op.region].astype(np.int32)
     assert expected.ndim == (2 if op.axis is not None else 3)
     assert np.ptp(expected) > 0  # not a block of air: a misplaced read would not go unseen
@@ -82,23 +85,23 @@ def test_radiobject_states_its_differences(readers, reference):
 
 def test_positions_are_fixed_and_inside(reference):
     shape = reference.shape
-    for name in access.OPERATIONS:
-        op = access.access(name, shape)
-        assert op == access.access(name, shape)
+    for name in reads.OPERATIONS:
+        op = reads.seeded_read(name, shape)
+        assert op == reads.seeded_read(name, shape)
         if op.start is not None:
             assert all(
                 s >= 0 and s + n <= m for s, n, m in zip(op.start, op.size, shape, strict=True)
             )
-    assert access.access("roi_128", shape).size == tuple(min(128, n) for n in shape)
+    assert reads.seeded_read("roi_128", shape).size == tuple(min(128, n) for n in shape)
     with pytest.raises(ValueError, match="unknown operation"):
-        access.access("roi_7", shape)
+        reads.seeded_read("roi_7", shape)
 
 
 def test_baseline_files_are_cached_and_reused(quick):
     subject = quick.subjects[:1]
-    first = baseline_files.ensure(quick, subject)[0]
+    first = baselines.ensure(quick, subject)[0]
     stamp = {p: p.stat().st_mtime_ns for p in first.root.rglob("*") if p.is_file()}
-    again = baseline_files.ensure(quick, subject)[0]
+    again = baselines.ensure(quick, subject)[0]
     assert again == first
     assert {p: p.stat().st_mtime_ns for p in again.root.rglob("*") if p.is_file()} == stamp
     assert not list(first.root.parent.glob("*.partial-*"))
@@ -106,15 +109,15 @@ def test_baseline_files_are_cached_and_reused(quick):
 
 def test_damaged_baseline_files_are_rebuilt(quick):
     subject = quick.subjects[:1]
-    files = baseline_files.ensure(quick, subject)[0]
+    files = baselines.ensure(quick, subject)[0]
     good = np.load(files.npy)
     with open(files.npy, "r+b") as f:
         f.seek(-4, os.SEEK_END)
         f.write(b"\0\0\0\0")
-    with pytest.raises(datasets.DatasetError, match="checksum"):
-        baseline_files.verify(files.root)
-    rebuilt = baseline_files.ensure(quick, subject)[0]
-    baseline_files.verify(rebuilt.root)
+    with pytest.raises(store.DatasetError, match="checksum"):
+        store.read_manifest(files.root)
+    rebuilt = baselines.ensure(quick, subject)[0]
+    store.read_manifest(rebuilt.root)
     assert np.array_equal(np.load(rebuilt.npy), good)
 
 
@@ -143,25 +146,26 @@ def resident_fraction(path) -> float:
 
 @pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise")
 def test_eviction_empties_the_page_cache(prepared):
-    paths = access.files_of(prepared, "memmap")
+    paths = cohort.files_of(prepared, "memmap")
     assert paths
     for path in paths:
         path.read_bytes()
     assert min(map(resident_fraction, paths)) > 0.9
-    access.evict(paths)
+    reads.evict(paths)
     assert max(map(resident_fraction, paths)) < 0.1
 
 
 def test_relative_cost_alternates(readers, reference):
-    op = access.access("roi_32", reference.shape)
-    ratio = access.relative_cost(readers["memmap"], readers["memmap"], op, repeats=5)
+    op = reads.seeded_read("roi_32", reference.shape)
+    memmap = readers["memmap"]
+    ratio = relative_cost(lambda: op(memmap), lambda: op(memmap), repeats=5)
     assert 0.2 < ratio < 5
 
 
 def test_footprints_are_the_files_sizes(prepared):
     voxels = int(np.prod(prepared["shape"]))
-    size = {f: access.footprint(prepared, f) for f in access.FORMATS}
-    size.update({key: access.footprint(prepared, key) for key, _, _ in access.INGESTS})
+    size = {f: cohort.footprint(prepared, f) for f in cohort.FORMATS}
+    size.update({key: cohort.footprint(prepared, key) for key, _, _ in cohort.INGESTS})
     assert 2 * voxels < size["npy"] < 2 * voxels + 4096  # int16 and a header
     assert 2 * voxels < size["nii"] < 2 * voxels + 4096
     assert size["nii.gz"] < size["nii"]

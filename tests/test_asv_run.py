@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from radibench import source
+from radibench.tools import source
 
 ROOT = Path(__file__).resolve().parent.parent
 # The study's suite and ingest. The other modules (storage, scaling: spawned workers; access:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from radibench import dashboard
+from radibench.asv_plugins import dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "asv_results"
@@ -89,7 +89,8 @@ def asv_project(where: Path, **config) -> Path:
     results = where / "results"
     if not results.exists():
         shutil.copytree(FIXTURE, results, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    conf = gen.asv_config(repo, results, where / "html", plugins=[".radibench.dashboard"], **config)
+    plugins = [".radibench.asv_plugins.dashboard"]
+    conf = gen.asv_config(repo, results, where / "html", plugins=plugins, **config)
     path = where / "asv.conf.json"
     path.write_text(json.dumps(conf, indent=4))
     return path

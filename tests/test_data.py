@@ -9,8 +9,8 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 
-from radibench import datasets
-from radibench.datasets import DatasetError, Profile
+from radibench.data import datasets
+from radibench.data.datasets import DatasetError, Profile
 
 
 def test_dicom_headers_are_ct_like(quick):
@@ -121,7 +121,7 @@ def test_concurrent_runs_share_one_generation(tmp_path):
     import sys
 
     code = (
-        "import sys; from pathlib import Path; from radibench import datasets\n"
+        "import sys; from pathlib import Path; from radibench.data import datasets\n"
         "p = datasets.Profile('tiny', 2, 64, 64, (66, 70), 64)\n"
         "d = datasets.ensure_dataset(p, root=Path(sys.argv[1]), progress=print)\n"
         "print('ROOT', d.root)\n"

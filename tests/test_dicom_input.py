@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from radibench import datasets
-from radibench.datasets import DatasetError, Profile
+from radibench.data import datasets
+from radibench.data.datasets import DatasetError, Profile
 
 TINY = Profile("tiny", subjects=2, rows=64, columns=64, slices=(66, 70), train_slices=64)
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from radibench.local_history import LOADER, READ, Workspace, commit, release_with_noop
 from radibench.suite import GATED
+from radibench.tools.local_history import LOADER, READ, Workspace, commit, release_with_noop
 
 # The PR check's factor (suite.GATE_FACTOR) was chosen on the default profile; this test runs the
 # quick one, whose 4x shorter warm batches are relatively noisier, so it proves the mechanism

@@ -17,8 +17,8 @@ import time
 import psutil
 import pytest
 
-from radibench import results_check, status
-from radibench.local_history import Workspace, commit, release_repo
+from radibench.tools import results_check, status
+from radibench.tools.local_history import Workspace, commit, release_repo
 
 BENCHMARK = "^loaders.TrainingLoader.track_seconds_per_sample"
 MARKER = "RADIBENCH_TEST_INTERRUPTED"  # finds this test's benchmark processes by environment

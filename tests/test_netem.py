@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from radibench.netem import HttpStream, NetemProxy, Profile, classify
-from radibench.s3 import LocalS3Server
+from radibench.storage.netem import HttpStream, NetemProxy, Profile, classify
+from radibench.storage.server import LocalS3Server
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 

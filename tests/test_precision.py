@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from radibench import precision
+from radibench.tools import precision
 
 FIXTURE = Path(__file__).parent / "fixtures" / "asv_results" / "fixture-machine"
 

@@ -1,7 +1,7 @@
 """`radibench report` on the committed asv results fixture.
 
 Why: the report is what the README shows; these tests recompute its numbers straight from the
-fixture's JSON (independently of radibench.report's parser) so a wrong column, a mislabelled
+fixture's JSON (independently of radibench.tools.report's parser) so a wrong column, a mislabelled
 parameter or an inverted winner fails here.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from radibench import report
+from radibench.tools import report
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "asv_results"
 MACHINE = "fixture-machine"

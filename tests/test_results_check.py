@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from radibench import results_check
+from radibench.tools import results_check
 
 FIXTURE = Path(__file__).parent / "fixtures" / "asv_results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_asv_writes_results_whole_or_not_at_all(tmp_path, monkeypatch):
     """With the atomic_results plugin, a write that dies midway leaves the old file intact."""
     from asv import util
 
-    from radibench import atomic_results
+    from radibench.asv_plugins import atomic_results
 
     assert util.write_json is atomic_results.write_json_atomically
     target = tmp_path / "result.json"

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radibench import s3
-from radibench.netem import NetemProxy
-from radibench.s3 import LocalS3Server, PortInUseError, RealS3, S3ServerError, S3Settings
+from radibench.storage import process, s3
+from radibench.storage.netem import NetemProxy
+from radibench.storage.s3 import RealS3, S3Settings
+from radibench.storage.server import LocalS3Server, PortInUseError, S3ServerError
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
@@ -107,7 +108,7 @@ def test_explicit_port_in_use_fails_clearly():
 
 def test_port_taken_meanwhile_picks_another(monkeypatch):
     """The kernel-picked port can be taken between our check and the server's bind: retry."""
-    real = s3._free_ports
+    real = process.free_ports
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -121,7 +122,7 @@ def test_port_taken_meanwhile_picks_another(monkeypatch):
             calls.append(n)
             return ports
 
-        monkeypatch.setattr(s3, "_free_ports", first_one_taken)
+        monkeypatch.setattr(process, "free_ports", first_one_taken)
         with LocalS3Server() as srv:
             assert srv.port != taken and len(calls) == 2
             srv.settings.boto3_client().head_bucket(Bucket=srv.bucket)
@@ -189,8 +190,8 @@ def test_no_orphan_when_owner_ends_without_stop(ending):
     script = textwrap.dedent(
         f"""
         import os, signal
-        from radibench.netem import NetemProxy
-        from radibench.s3 import LocalS3Server
+        from radibench.storage.netem import NetemProxy
+        from radibench.storage.server import LocalS3Server
         srv = LocalS3Server().start()
         proxy = NetemProxy(srv.port, "lan").start()
         print(srv.proc.pid, proxy.proc.pid, srv._tmpdir, flush=True)

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from radibench import source
-from radibench.source import Layout, SourceError
+from radibench.tools import source
+from radibench.tools.source import Layout, SourceError
 
 
 def make_repo(path, commits=3, branch="main"):

@@ -4,7 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
-from radibench import status
+from radibench.tools import status
 
 FIXTURE = Path(__file__).parent / "fixtures" / "asv_results" / "fixture-machine"
 

@@ -18,19 +18,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FAIL_WITHIN = 60  # seconds; TileDB's request timeouts (radibench/s3.py) end a hung read sooner
+# seconds; TileDB's request timeouts (radibench/storage/s3.py) end a hung read sooner
+FAIL_WITHIN = 60
 
 SCRIPT = textwrap.dedent(
     """
     import os, pickle, signal, sys, time
-    from benchmarks.storage import S3VersusLocal, _LIVE
+    from benchmarks.storage import S3VersusLocal
 
     cache = pickle.load(open(sys.argv[1], "rb"))
     fault = sys.argv[2]
     bench = S3VersusLocal()
     bench.setup(cache, "s3-lan", 0)
     bench.time_warm_batch(cache, "s3-lan", 0)  # a healthy server first
-    server, proxy, _ = _LIVE["s3-lan"]
+    server, proxy = bench.link.server, bench.link.proxy
     print("PIDS", server.proc.pid, proxy.proc.pid, flush=True)
     if fault == "dies":
         os.kill(server.proc.pid, signal.SIGKILL)
@@ -55,7 +56,7 @@ def _pid_alive(pid: int) -> bool:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory, quick, data_root):
     """setup_cache of the storage module: the cohort ingested on disk and into S3."""
-    from benchmarks import storage
+    from radibench.prepare import storage
 
     folder = tmp_path_factory.mktemp("storage-cache")
     env = {"RADIBENCH_PROFILE": "quick", "RADIBENCH_DATA": str(data_root)}

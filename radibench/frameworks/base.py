@@ -59,8 +59,6 @@ class Framework(abc.ABC):
     hu_offset: ClassVar[int] = 0
     # Axes (x, y, z) whose order is reversed relative to the NIfTI files the peers read.
     flipped_axes: ClassVar[tuple[int, ...]] = ()
-    # What the adapter's patches are, in one sentence, for docstrings and the report.
-    patches: ClassVar[str]
     # Modules a user's script imports before building a loader; cold start excludes them.
     modules: ClassVar[tuple[str, ...]] = ()
 

@@ -25,8 +25,6 @@ from radibench.frameworks.base import WHOLE, Framework
 class _FileReader(Framework):
     """A reader of one file or store per volume, whose handle supports numpy slicing."""
 
-    patches = "no loader: a file format read directly"
-
     def __init__(self, paths):
         self.paths = [Path(p) for p in paths]
         self._handles: dict = {}

@@ -6,10 +6,11 @@ from radibench.frameworks.base import Framework, LoaderSpec
 
 
 class Monai(Framework):
+    """Random 64^3 crops of the whole decoded .nii.gz volume, float32 HU."""
+
     name = "monai"
     label = "MONAI"
     modules = ("monai.data", "monai.transforms")
-    patches = "random 64^3 crops of the whole decoded .nii.gz volume, float32 HU"
 
     def __init__(self, niftis):
         self.niftis = [str(p) for p in niftis]

@@ -59,6 +59,18 @@ def configure_tiling(orientation: str) -> None:
         configure(write=WriteConfig(tile=tile))
 
 
+def configure_s3(settings) -> None:
+    """Point radiobject's global context at S3 `settings` (radibench.storage.s3.S3Settings).
+    Spawned DataLoader workers do not inherit it: they read the TILEDB_* environment."""
+    api()
+    try:
+        from radiobject.ctx import S3Config, configure
+
+        configure(s3=S3Config(**settings.radiobject_s3config_kwargs()))
+    except (ImportError, TypeError) as exc:
+        raise NotImplementedError(f"radiobject has no S3 configuration here: {exc}") from exc
+
+
 def _prepare_ingest(items, tiling: str | None):
     """The RadiObject class of this commit, with tiling set, and [(path, id)] as strings."""
     radiobject = api()
@@ -105,6 +117,8 @@ def open_collection(uri: str):
 
 
 class RadiObject(Framework):
+    """Random 64^3 patches read tile by tile, stored values (HU + 1024), z reversed."""
+
     name = "radiobject"
     label = "RadiObject"
     modules = ("radiobject", "radiobject.ml")
@@ -112,7 +126,6 @@ class RadiObject(Framework):
     hu_offset = 1024
     # from_dicoms orders slices the other way round from SimpleITK's NIfTI (checked at 0.1.1).
     flipped_axes = (2,)
-    patches = "random 64^3 patches read tile by tile, stored values (HU + 1024), z reversed"
 
     def __init__(self, uri: str):
         self.uri = uri

@@ -37,9 +37,10 @@ class _TorchioBase(Framework):
 
 
 class Torchio(_TorchioBase):
+    """The central 64^3 block (CropOrPad) of the whole decoded .nii.gz volume, HU."""
+
     name = "torchio"
     label = "TorchIO"
-    patches = "the central 64^3 block (CropOrPad) of the whole decoded .nii.gz volume, HU"
 
     def loader(self, spec: LoaderSpec):
         import torch
@@ -52,10 +53,11 @@ class Torchio(_TorchioBase):
 
 
 class TorchioQueue(_TorchioBase):
+    """Random 64^3 patches (UniformSampler), 4 per decoded .nii.gz volume, HU."""
+
     name = "torchio_queue"
     label = "TorchIO Queue"
     samples_per_volume = 4
-    patches = "random 64^3 patches (UniformSampler), 4 per decoded .nii.gz volume, HU"
 
     def loader(self, spec: LoaderSpec):
         import torch

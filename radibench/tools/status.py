@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from radibench.tools import asv_results, source
+
 OUTCOMES = ("ok", "n/a", "failed")
 
 
@@ -46,26 +48,17 @@ def read(folder: Path, select: str | None = None) -> list[CommitStatus]:
         if path.name == "machine.json":
             continue
         data = json.loads(path.read_text())
-        column = data["result_columns"].index("result")
-        params_column = data["result_columns"].index("params")
         counts = {}
-        for name, row in sorted(data["results"].items()):
-            if pattern and not pattern.search(name):
+        for result in asv_results.results(data):
+            if pattern and not pattern.search(result.benchmark):
                 continue
-            values = row[column]
-            if not isinstance(values, list):  # asv writes a lone null for "all failed"
-                values = [values] * math.prod(len(p) for p in row[params_column])
-            tally = dict.fromkeys(OUTCOMES, 0)
-            for value in values:
-                tally[outcome(value)] += 1
-            counts[name] = tally
+            tally = counts.setdefault(result.benchmark, dict.fromkeys(OUTCOMES, 0))
+            tally[outcome(result.value)] += 1
         statuses.append(CommitStatus(data["commit_hash"], data.get("date") or 0, counts))
     return statuses
 
 
 def history_order(repo: Path, branch: str = "main") -> list[str]:
-    from radibench import source
-
     log = source.git("--git-dir", str(repo), "log", "--reverse", "--format=%H", branch)
     return log.split()
 
@@ -94,12 +87,17 @@ def table(statuses: list[CommitStatus], order: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="radibench status", description=__doc__.splitlines()[0])
+DESCRIPTION = __doc__.splitlines()[0]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="one machine's folder, e.g. results/MACHINE")
     parser.add_argument("--repo", type=Path, help="RadiObject git dir, to number commits")
     parser.add_argument("-b", "--bench", help="only benchmarks whose name matches this regex")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the table; exit 1 if any result failed, 2 if there is nothing to read."""
     if not args.folder.is_dir():
         print(f"radibench status: {args.folder}: no such folder", file=sys.stderr)
         return 2
@@ -110,6 +108,12 @@ def main(argv=None) -> int:
     order = history_order(args.repo) if args.repo else None
     print(table(statuses, order))
     return 1 if any(s.total("failed") for s in statuses) else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="radibench status", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

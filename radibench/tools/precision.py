@@ -1,7 +1,7 @@
 """Precision study: how noisy the gated benchmarks are, and which `--factor` gates reliably.
 
-``python -m radibench.precision [--work DIR] [--aa 5] [--slow 2]`` builds a local RadiObject
-history (radibench/local_history.py) from the 0.1.1 release with two commits whose effect is
+``python -m radibench.tools.precision [--work DIR] [--aa 5] [--slow 2]`` builds a local RadiObject
+history (radibench/tools/local_history.py) from the 0.1.1 release with two commits whose effect is
 known: ``noop`` rewords a comment, ``slow10`` makes every patch read 10% slower (it sleeps a
 tenth of the time the read took, after the read). Then, on the chosen profile (default:
 ``default``), RadiObject only, as the PR check runs:
@@ -19,7 +19,6 @@ Needs a quiet machine: anything else running inflates the spread and causes fals
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import re
 import shutil
@@ -28,8 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from radibench.local_history import LOADER, READ, Workspace, commit, release_with_noop
 from radibench.suite import GATE_FACTOR, GATED
+from radibench.tools import asv_results
+from radibench.tools.local_history import LOADER, READ, Workspace, commit, release_with_noop
 
 SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
 FACTORS = ["1.03", "1.05", "1.08", "1.1"]
@@ -61,26 +61,17 @@ def spread(result_files: list[Path]) -> list[dict]:
     """Per time_ benchmark: CI width / median of each run, and the medians' min/median/max."""
     per = {}
     for path in result_files:
-        data = json.loads(path.read_text())
-        cols = data["result_columns"]
-        for name, row in data["results"].items():
-            values = row[cols.index("result")]
-            if not isinstance(values, list):
+        for result in asv_results.results(json.loads(path.read_text())):
+            value = result.value
+            if value is None or value != value:  # failed or n/a
                 continue
-            params = row[cols.index("params")]
-            labels = [", ".join(c) for c in itertools.product(*params)] if params else [""]
-            lows = (
-                row[cols.index("stats_ci_99_a")] if len(row) > cols.index("stats_ci_99_a") else None
+            entry = per.setdefault(
+                (result.benchmark, ", ".join(result.params)),
+                {"medians": [], "ci_over_median": []},
             )
-            highs = row[cols.index("stats_ci_99_b")] if lows else None
-            for i, value in enumerate(values):
-                if value is None or value != value:  # failed or n/a
-                    continue
-                key = (name, labels[i])
-                entry = per.setdefault(key, {"medians": [], "ci_over_median": []})
-                entry["medians"].append(value)
-                if value and lows and lows[i] is not None and highs[i] is not None:
-                    entry["ci_over_median"].append((highs[i] - lows[i]) / value)
+            entry["medians"].append(value)
+            if value and result.ci_low is not None and result.ci_high is not None:
+                entry["ci_over_median"].append((result.ci_high - result.ci_low) / value)
     table = []
     for (name, label), entry in sorted(per.items()):
         medians = entry["medians"]

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import json
-import os
 import shutil
 from pathlib import Path
 
-from radibench import datasets
+from radibench.data import store
+from radibench.data.datasets import Dataset
 
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 ZARR_CHUNKS = {"axial": None, "isotropic": (64, 64, 64)}  # None: one slice, (X, Y, 1)
 
 
@@ -47,33 +45,25 @@ class BaselineFiles:
         return self.root / f"{chunks}.zarr"
 
 
-def folder(dataset: datasets.Dataset) -> Path:
+def folder(dataset: Dataset) -> Path:
     return dataset.root.parent / f"{dataset.name}.baselines" / f"v{FORMAT_VERSION}"
 
 
-def ensure(dataset: datasets.Dataset, subjects=None) -> list[BaselineFiles]:
+def ensure(dataset: Dataset, subjects=None) -> list[BaselineFiles]:
     """The baseline files of `subjects` (default: all) of the training cohort, made if missing."""
     subjects = dataset.subjects if subjects is None else subjects
     root = folder(dataset)
     out = []
     for subject in subjects:
         target = root / subject.id
-        with datasets._locked(root, subject.id):
+        with store.locked(root, subject.id):
             try:
-                verify(target)
-            except datasets.DatasetError:
+                store.read_manifest(target, verify=True)
+            except store.DatasetError:
                 shutil.rmtree(target, ignore_errors=True)
                 _build(target, subject.train_nifti)
         out.append(BaselineFiles(target))
     return out
-
-
-def verify(target: Path) -> None:
-    """Raise DatasetError unless every file of `target` matches its manifest."""
-    manifest = target / MANIFEST
-    if not manifest.is_file():
-        raise datasets.DatasetError(f"{target}: no {MANIFEST}")
-    datasets._verify_files(target, json.loads(manifest.read_text())["files"])
 
 
 def _build(target: Path, nifti_gz: Path) -> None:
@@ -81,10 +71,7 @@ def _build(target: Path, nifti_gz: Path) -> None:
     import numpy as np
     import zarr
 
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    def fill(partial: Path) -> dict:
         files = BaselineFiles(partial)
         with gzip.open(nifti_gz, "rb") as src, open(files.nii, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
@@ -96,22 +83,6 @@ def _build(target: Path, nifti_gz: Path) -> None:
                 store=str(files.zarr(name)), shape=voxels.shape, chunks=chunks, dtype=voxels.dtype
             )
             array[...] = voxels
-        digests = {
-            str(p.relative_to(partial)): datasets._sha256(p)
-            for p in sorted(partial.rglob("*"))
-            if p.is_file()
-        }
-        manifest = {"source": nifti_gz.name, "shape": list(voxels.shape), "files": digests}
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        return {"source": nifti_gz.name, "shape": list(voxels.shape)}
 
-
-def disk_bytes(path: Path) -> int:
-    """Bytes of a file, or of every file below a folder (a zarr store, a TileDB array)."""
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    store.build(target, fill)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
@@ -35,12 +34,18 @@ from pathlib import Path
 
 import numpy as np
 
+from radibench import REPO_ROOT
+from radibench.data import dicom_input, synthetic_ct
+from radibench.data.store import (
+    MANIFEST,
+    DatasetError,
+    build,
+    check_free_disk,
+    locked,
+    read_manifest,
+)
+
 GENERATOR_VERSION = 1
-MANIFEST = "manifest.json"
-
-
-class DatasetError(RuntimeError):
-    """A dataset that cannot be used: says which file and what is wrong."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,15 +105,7 @@ class Dataset:
     def open(cls, root: Path, verify: bool = True) -> Dataset:
         """Open a finished dataset; with `verify`, check every file against the manifest."""
         root = Path(root)
-        path = root / MANIFEST
-        if not path.is_file():
-            raise DatasetError(f"{root}: no {MANIFEST}; the dataset is missing or half-written")
-        try:
-            manifest = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
-        if verify:
-            _verify_files(root, manifest["files"])
+        manifest = read_manifest(root, verify)
         subjects = tuple(
             Subject(
                 id=s["id"],
@@ -129,7 +126,7 @@ def data_root() -> Path:
     env = os.environ.get("RADIBENCH_DATA")
     if env:
         return Path(env).expanduser().resolve()
-    return Path(__file__).resolve().parent.parent / ".radibench" / "data"
+    return REPO_ROOT / ".radibench" / "data"
 
 
 def dataset_name(profile: Profile) -> str:
@@ -148,14 +145,14 @@ def ensure_dataset(profile: str | Profile, root: Path | None = None, progress=No
         profile = PROFILES[profile]
     root = Path(root) if root else data_root()
     target = root / dataset_name(profile)
-    with _locked(root, target.name):
+    with locked(root, target.name):
         if (target / MANIFEST).is_file():
             try:
                 return Dataset.open(target)
             except DatasetError as exc:
                 _say(progress, f"cached dataset is damaged ({exc}); regenerating")
                 shutil.rmtree(target)
-        _check_free_disk(root, estimated_bytes(profile))
+        check_free_disk(root, estimated_bytes(profile))
         return _build(target, profile.spec(), _synthetic_series(profile), progress)
 
 
@@ -164,8 +161,6 @@ def import_dicom_dir(source: Path, train_slices: int | None = None, root=None, p
 
     The DICOM files are linked (or copied across file systems), never modified.
     """
-    from radibench import dicom_input
-
     source = Path(source).resolve()
     series = dicom_input.find_series(source)
     min_slices = min(len(s.files) for s in series)
@@ -180,13 +175,13 @@ def import_dicom_dir(source: Path, train_slices: int | None = None, root=None, p
     root = Path(root) if root else data_root()
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     target = root / f"dicom-dir-{digest[:10]}"
-    with _locked(root, target.name):
+    with locked(root, target.name):
         if (target / MANIFEST).is_file():
             with contextlib.suppress(DatasetError):
                 return Dataset.open(target)
             shutil.rmtree(target)
         size = sum(f.stat().st_size for s in series for f in s.files)
-        _check_free_disk(root, size)
+        check_free_disk(root, size)
         return _build(target, spec, dicom_input.link_series(series), progress)
 
 
@@ -203,37 +198,27 @@ def estimated_bytes(profile: Profile) -> int:
 
 
 def _build(target: Path, spec: dict, series_writers, progress) -> Dataset:
-    """Write series into a temporary folder, convert, checksum, then rename into place."""
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    """Write each series, convert it, then checksum and rename the folder into place."""
     started = time.monotonic()
-    subjects = []
-    try:
+
+    def fill(partial: Path) -> dict:
+        subjects = []
         for n, (subject_id, write_series) in enumerate(series_writers, start=1):
-            dicom_dir = partial / "dicom" / subject_id
-            files = write_series(dicom_dir)
+            files = write_series(partial / "dicom" / subject_id)
             _say(progress, f"[{n}] {subject_id}: {len(files)} slices written; converting")
             subjects.append(_convert_subject(partial, subject_id, files, spec["train_slices"]))
-        files = {
-            str(p.relative_to(partial)): _sha256(p)
-            for p in sorted(partial.rglob("*"))
-            if p.is_file()
-        }
-        manifest = {
+        return {
             "name": target.name,
             "spec": spec,
             "subjects": subjects,
-            "files": files,
-            "bytes": sum((partial / f).stat().st_size for f in files),
             "seconds_to_build": round(time.monotonic() - started, 1),
         }
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    _say(progress, f"dataset {target.name}: {len(subjects)} subjects, {manifest['bytes']} bytes")
+
+    manifest = build(target, fill)
+    _say(
+        progress,
+        f"dataset {target.name}: {len(manifest['subjects'])} subjects, {manifest['bytes']} bytes",
+    )
     return Dataset.open(target, verify=False)
 
 
@@ -299,55 +284,11 @@ def _synthetic_series(profile: Profile) -> Iterator[tuple[str, object]]:
         subject_id = f"LIDC-SYN-{i + 1:04d}"
 
         def write(folder, seed=subject_seed, n=n_slices, sid=subject_id):
-            from radibench import synthetic_ct
-
             return synthetic_ct.write_series(
                 folder, sid, seed=seed, rows=profile.rows, columns=profile.columns, slices=n
             )
 
         yield subject_id, write
-
-
-# ----------------------------------------------------------------------------------------------
-# Integrity, locking, disk
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _verify_files(root: Path, files: dict[str, str]) -> None:
-    for rel, digest in files.items():
-        path = root / rel
-        if not path.is_file():
-            raise DatasetError(f"{path}: listed in the manifest but missing")
-        if _sha256(path) != digest:
-            raise DatasetError(f"{path}: checksum differs from the manifest (edited or truncated)")
-
-
-@contextlib.contextmanager
-def _locked(root: Path, name: str):
-    """An exclusive lock per dataset, so concurrent runs never build or read it half-made."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _check_free_disk(root: Path, needed: int) -> None:
-    free = shutil.disk_usage(root).free
-    if free < needed * 1.2:
-        raise DatasetError(
-            f"not enough free disk in {root}: the dataset needs about {needed / 1e9:.1f} GB "
-            f"(+20% headroom), {free / 1e9:.1f} GB are free; free space or set RADIBENCH_DATA"
-        )
 
 
 def _say(progress, message: str) -> None:

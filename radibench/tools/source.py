@@ -18,12 +18,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from radibench import REPO_ROOT
+
 UPSTREAM = "https://github.com/srdsam/RadiObject.git"
 BRANCH = "main"
 CONFIGS = {"upstream": "asv.conf.json", "local": "asv.conf.json", "pypi": "asv.pypi.conf.json"}
@@ -163,7 +165,7 @@ def _check_local(path: str) -> None:
 def pypi_versions() -> list[str]:
     """radiobject's releases, oldest first, as pip sees them."""
     proc = subprocess.run(
-        [_python(), "-m", "pip", "index", "versions", "radiobject"],
+        [sys.executable, "-m", "pip", "index", "versions", "radiobject"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -178,12 +180,6 @@ def pypi_versions() -> list[str]:
     )
 
 
-def _python() -> str:
-    import sys
-
-    return sys.executable
-
-
 def _pypi_history(say, repo: Path) -> Source:
     if not (repo / ".git").is_dir():
         repo.mkdir(parents=True, exist_ok=True)
@@ -194,15 +190,16 @@ def _pypi_history(say, repo: Path) -> Source:
         if tag in tags:
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            sdist = _download_sdist(version, Path(tmp))
-            date = _add_release(repo, sdist, version)
+            sdist = download_sdist(version, Path(tmp))
+            date = add_release(repo, sdist, version)
         say(f"pypi history: added radiobject {version} (sdist built {date})")
     return Source("pypi", "PyPI releases of radiobject", repo / ".git")
 
 
-def _download_sdist(version: str, folder: Path) -> Path:
+def download_sdist(version: str, folder: Path) -> Path:
+    """radiobject's sdist of `version`, downloaded by pip into `folder`."""
     proc = subprocess.run(
-        [_python(), "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
         + ["-d", str(folder), f"radiobject=={version}"],
         capture_output=True,
         text=True,
@@ -214,7 +211,7 @@ def _download_sdist(version: str, folder: Path) -> Path:
     return found[0]
 
 
-def _add_release(repo: Path, sdist: Path, version: str) -> str:
+def add_release(repo: Path, sdist: Path, version: str) -> str:
     """Replace the work tree with the sdist's files and commit them with fixed metadata."""
     for entry in repo.iterdir():
         if entry.name != ".git":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radibench.datasets import DatasetError
+from radibench.data.store import DatasetError
 
 NOT_DICOM_SUFFIXES = {".xml", ".txt", ".json", ".csv", ".md", ".zip", ".nii", ".gz"}
 
@@ -115,7 +115,8 @@ def fingerprint(series: list[Series]) -> str:
 
 
 def link_series(series: list[Series]):
-    """(subject id, writer) pairs for datasets._build: hard links, copies across file systems."""
+    """(subject id, writer) pairs for the dataset builder: hard links, or copies across file
+    systems."""
     for s in series:
 
         def write(folder: Path, files=s.files):

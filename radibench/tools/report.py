@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from radibench.tools import asv_results
+
 # Benchmarks are found by module, method and first parameter name, not by class: the suite may
 # move a method to another class (e.g. loaders.ColdStart.time_first_batch) without breaking this.
 LOADERS = ("loaders", "framework")
@@ -154,14 +156,13 @@ def _param(text: str) -> Any:
         return text
 
 
-def _column(row: list[Any], columns: list[str], name: str) -> Any:
-    index = columns.index(name) if name in columns else len(row)
-    return row[index] if index < len(row) else None
-
-
 def parse_result_file(data: dict, benchmarks_json: dict, path: Path, machine: str) -> Run:
-    """Turn one asv (results format version 2) file into a Run."""
-    columns = data.get("result_columns") or ["result", "params"]
+    """Turn one asv (results format version 2) file into a Run.
+
+    Stricter than asv_results.results: a parametrized benchmark whose values are not one per
+    combination (asv's lone null for "all failed" included) is left out, so it is listed as not
+    in these results and the next method of its metric, if any, is used instead.
+    """
     run = Run(
         machine=machine,
         commit=data["commit_hash"],
@@ -169,17 +170,17 @@ def parse_result_file(data: dict, benchmarks_json: dict, path: Path, machine: st
         env_name=data.get("env_name", ""),
         path=path,
     )
-    for name, row in data.get("results", {}).items():
-        values = _column(row, columns, "result")
-        params = _column(row, columns, "params") or []
-        info = benchmarks_json.get(name, {})
+    for row in asv_results.rows(data):
+        values = row.column("result")
+        params = row.params
+        info = benchmarks_json.get(row.name, {})
         if not params:  # an unparametrized benchmark stores one value, not a list
             values = [values]
-        combos = _combinations([[_param(v) for v in axis] for axis in params])
+        combos = [tuple(_param(v) for v in combo) for combo in row.combinations()]
         if not isinstance(values, list) or len(values) != len(combos):
             continue  # malformed or from another asv: skip rather than mislabel numbers
         stats = {
-            key: _column(row, columns, key) or [None] * len(combos)
+            key: row.column(key) or [None] * len(combos)
             for key in ("stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75")
         }
         points = {}
@@ -189,8 +190,8 @@ def parse_result_file(data: dict, benchmarks_json: dict, path: Path, machine: st
                 low, high = _pick(stats, "stats_q_25", "stats_q_75", i)
             value = _number(values[i])
             points[combo] = Point(value, low, high) if value is not None else Point(None)
-        run.benchmarks[name] = Benchmark(
-            name=name,
+        run.benchmarks[row.name] = Benchmark(
+            name=row.name,
             param_names=list(info.get("param_names") or [f"p{i}" for i in range(len(params))]),
             unit=info.get("unit", ""),
             points=points,
@@ -204,14 +205,6 @@ def _pick(stats: dict, a: str, b: str, i: int) -> tuple[float | None, float | No
         return None, None
     low, high = _number(lows[i]), _number(highs[i])
     return (low, high) if low is not None and high is not None else (None, None)
-
-
-def _combinations(axes: list[list[Any]]) -> list[tuple[Any, ...]]:
-    """asv flattens parameter grids in itertools.product order."""
-    combos: list[tuple[Any, ...]] = [()]
-    for axis in axes:
-        combos = [c + (v,) for c in combos for v in axis]
-    return combos
 
 
 def machines(results_dir: Path) -> list[str]:
@@ -641,17 +634,18 @@ def build_report(
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line of `radibench report`."""
-    parser = argparse.ArgumentParser(
-        prog="radibench report",
-        description="Charts, markdown tables and a JSON summary from one machine and commit.",
-    )
+DESCRIPTION = "Charts, markdown tables and a JSON summary from one machine and commit."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
     parser.add_argument("--machine", help="default: the first (or only) machine in the results")
     parser.add_argument("--commit", help="hash or prefix; default: the newest commit")
     parser.add_argument("--out", type=Path, default=Path("docs") / "report")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the report and say where it went and what it lacks."""
     summary = build_report(args.results_dir, args.out, args.machine, args.commit)
     print(
         f"report for {summary['machine']} at {summary['commit'][:8]}: "
@@ -660,6 +654,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in summary["missing"]:
         print(f"  not in these results: {name}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="radibench report", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """A local RadiObject history to run asv on: the real 0.1.1 release as the first commit, then
 whatever commits are made to its source (a regression, a no-op, a broken build); and an asv
 workspace reading it. Used by the gating and fault tests and by the precision study
-(radibench/precision.py): they need commits whose effect is known in advance."""
+(radibench/tools/precision.py): they need commits whose effect is known in advance."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from radibench import source
+from radibench import REPO_ROOT
+from radibench.tools import source
 
-ROOT = Path(__file__).resolve().parent.parent  # the radibench checkout
 # radiobject 0.1.1's patch loader, and its one read of a patch: what the test commits change.
 LOADER = "src/radiobject/ml/datasets/collection_dataset.py"
 READ = """            patch = vol.slice(
@@ -41,7 +41,7 @@ def release_repo(repo: Path) -> str:
     """Make `repo` a git repository holding radiobject 0.1.1's sdist; return its commit."""
     git(repo, "init", "-q", "-b", "main")
     with tempfile.TemporaryDirectory() as tmp:
-        source._add_release(repo, source._download_sdist("0.1.1", Path(tmp)), "0.1.1")
+        source.add_release(repo, source.download_sdist("0.1.1", Path(tmp)), "0.1.1")
     return git(repo, "rev-parse", "HEAD")
 
 
@@ -81,15 +81,17 @@ class Workspace:
         **environ: str,
     ):
         self.work, self.machine = work, machine
-        text = re.sub(r"^\s*//.*$", "", (ROOT / "asv.conf.json").read_text(), flags=re.MULTILINE)
+        text = re.sub(
+            r"^\s*//.*$", "", (REPO_ROOT / "asv.conf.json").read_text(), flags=re.MULTILINE
+        )
         conf = json.loads(text)
         conf.update(
             repo=str(repo),
-            benchmark_dir=str(ROOT / "benchmarks"),
-            env_dir=str(ROOT / ".asv" / "env"),
+            benchmark_dir=str(REPO_ROOT / "benchmarks"),
+            env_dir=str(REPO_ROOT / ".asv" / "env"),
             results_dir=str(work / "results"),
             html_dir=str(work / "html"),
-            plugins=[p for p in conf["plugins"] if p != ".radibench.dashboard"],
+            plugins=[p for p in conf["plugins"] if p != ".radibench.asv_plugins.dashboard"],
         )
         (work / "asv.conf.json").write_text(json.dumps(conf))
         self.env = {

@@ -15,17 +15,8 @@ loopback control socket, so they are exact at the moment of the call: a request 
 its head passes the proxy, before the server can answer it.
 
 Profiles: ``lan`` (no delay, no cap) and ``cloud`` (15 ms each way, 80 MB/s per connection,
-250 MB/s in total; MB = 10**6 bytes); any ``Profile`` can be passed too. Measured on the shared
-2-core machine (load ~2) with SeaweedFS behind the proxy and boto3 as client
-(``python -m radibench.netem --measure``; ranges over three runs):
-
-    direct (no proxy)  100 MB GET 0.43 s
-    lan    100 MB GET 0.34-0.66 s;  1-byte GET on a warm connection 3-5 ms, new connection 8-12 ms
-    cloud  100 MB GET 1.36-1.42 s (71-74 MB/s of the 80 cap, incl. the first round trip);
-           1-byte GET warm 35-38 ms (30 ms emulated + the 3-5 ms lan cost), new connection
-           69-75 ms; 4 parallel 50 MB GETs 178-216 MB/s in total (CPU-bound here: the four
-           boto3 readers, the server and the proxy share two cores; the 250 cap itself is
-           verified with slower caps in tests/test_netem.py)
+250 MB/s in total; MB = 10**6 bytes); any ``Profile`` can be passed too. What they give on this
+machine, through SeaweedFS and boto3: ``python -m radibench.tools.s3_timings``.
 
 Request kinds (path-style addressing, as all local endpoints use): GET (object, ``ranged_gets``
 counts those with a Range header), HEAD, PUT (objects, parts, bucket creation), LIST (GET on a
@@ -48,7 +39,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import weakref
 from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl
@@ -422,19 +412,6 @@ async def _serve(args) -> None:
 # The handle used by benchmarks and tests (parent process)
 
 
-def _stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
 class NetemProxy:
     """Start/stop the proxy process; read its counters. A context manager.
 
@@ -479,16 +456,11 @@ class NetemProxy:
         cmd = [sys.executable, "-I", os.path.abspath(__file__), "serve"]
         cmd += ["--target", self.target, "--profile", json.dumps(asdict(as_profile(self.profile)))]
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
-        from radibench.s3 import die_with_parent
+        # Not at the top: the proxy child runs this file with `python -I`, stdlib only.
+        from radibench.storage import process
 
-        self.proc = subprocess.Popen(
-            die_with_parent(cmd),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._err,
-            start_new_session=True,
-        )
-        self._finalizer = weakref.finalize(self, _stop_process, self.proc)
+        self.proc = process.launch(cmd, stdout=subprocess.PIPE, stderr=self._err)
+        self._finalizer = weakref.finalize(self, process.stop_group, self.proc)
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
         line = b""
@@ -508,7 +480,9 @@ class NetemProxy:
 
     def stop(self) -> None:
         if self.proc is not None:
-            _stop_process(self.proc)
+            from radibench.storage import process
+
+            process.stop_group(self.proc)
             self.proc.stdout.close()
             self.proc = None
             self._err.close()
@@ -541,72 +515,14 @@ class NetemProxy:
         self.profile = profile
 
 
-# ---------------------------------------------------------------------------------------------
-# Verification (run by hand: python -m radibench.netem --measure)
-
-
-def _measure() -> None:
-    from radibench.s3 import LocalS3Server
-
-    big = os.urandom(100_000_000)
-    with LocalS3Server() as server:
-        direct = server.settings.boto3_client()
-        direct.put_object(Bucket=server.bucket, Key="big", Body=big)
-        direct.put_object(Bucket=server.bucket, Key="half", Body=big[:50_000_000])
-        direct.put_object(Bucket=server.bucket, Key="small", Body=b"x")
-        t0 = time.perf_counter()
-        assert direct.get_object(Bucket=server.bucket, Key="big")["Body"].read() == big
-        print(f"direct 100 MB GET {time.perf_counter() - t0:.2f} s (no proxy)")
-        for name in ("lan", "cloud"):
-            with NetemProxy(server.port, profile=name) as proxy:
-                client = server.settings.via(proxy.endpoint).boto3_client()
-                client.head_bucket(Bucket=server.bucket)  # warm one connection
-                t0 = time.perf_counter()
-                data = client.get_object(Bucket=server.bucket, Key="big")["Body"].read()
-                t1 = time.perf_counter()
-                assert data == big
-                warm = []
-                for _ in range(10):
-                    t = time.perf_counter()
-                    client.get_object(Bucket=server.bucket, Key="small")["Body"].read()
-                    warm.append(time.perf_counter() - t)
-                fresh = server.settings.via(proxy.endpoint).boto3_client()
-                t = time.perf_counter()
-                fresh.get_object(Bucket=server.bucket, Key="small")["Body"].read()
-                cold = time.perf_counter() - t
-                from concurrent.futures import ThreadPoolExecutor
-
-                clients = [server.settings.via(proxy.endpoint).boto3_client() for _ in range(4)]
-                for c in clients:
-                    c.head_bucket(Bucket=server.bucket)
-
-                def fetch(c):
-                    return len(c.get_object(Bucket=server.bucket, Key="half")["Body"].read())
-
-                t = time.perf_counter()
-                with ThreadPoolExecutor(4) as pool:
-                    total = sum(pool.map(fetch, clients))
-                par = time.perf_counter() - t
-                print(
-                    f"{name:6s} 100 MB GET {t1 - t0:.2f} s ({100 / (t1 - t0):.0f} MB/s); "
-                    f"1-byte GET warm {1000 * min(warm):.1f} ms, new connection "
-                    f"{1000 * cold:.0f} ms; 4 x 50 MB in parallel {par:.2f} s "
-                    f"({total / 1e6 / par:.0f} MB/s)"
-                )
-                print("   ", json.dumps(proxy.stats()["requests"]))
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", choices=["serve"])
     parser.add_argument("--target", help="HOST:PORT of the S3 server (loopback)")
     parser.add_argument("--profile", help="Profile as JSON (NetemProxy passes it)")
     parser.add_argument("--port", type=int, default=0, help="listen port (0: any free)")
-    parser.add_argument("--measure", action="store_true", help="measure the profiles")
     args = parser.parse_args(argv)
-    if args.measure:
-        _measure()
-    elif args.command == "serve":
+    if args.command == "serve":
         asyncio.run(_serve(args))
     else:
         parser.print_help()

@@ -4,7 +4,7 @@ asv 0.6.6 writes results/<machine>/<commit>-<env>.json (and benchmarks.json, mac
 published html/ data) with a plain ``open(path, "w")`` + ``json.dump``. An `asv run` killed while
 it writes (Ctrl-C, an OOM kill, a CI timeout) leaves a truncated file, and a truncated results
 file also loses the earlier results of that commit it was rewriting. Enabled with
-``"plugins": [".radibench.atomic_results"]`` in asv.conf.json, this module wraps
+``"plugins": [".radibench.asv_plugins.atomic_results"]`` in asv.conf.json, this module wraps
 ``asv.util.write_json`` so that asv writes a temporary sibling file, flushes it to disk and
 renames it over the old one (atomic on POSIX). Everything else is asv's own code.
 """

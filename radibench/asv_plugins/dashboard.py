@@ -1,15 +1,16 @@
 """asv plugin that makes `asv publish` write a dashboard that works with no internet.
 
 asv 0.6.6's index.html loads jQuery, flot, bootstrap and friends from CDNs; offline it shows its
-error page and no graph. Enabled with ``"plugins": [".radibench.dashboard"]`` in asv.conf.json,
-this module adds an output publisher that runs inside `asv publish`: it fetches the same library
-versions from the npm registry with `npm pack`, checks each tarball against the sha512 pinned
-below, caches it outside git (.radibench/assets/), copies the needed files into html/vendor/ and
-points the published html at them. If the assets cannot be fetched, publish still succeeds and
-warns that the html needs internet.
+error page and no graph. Enabled with ``"plugins": [".radibench.asv_plugins.dashboard"]`` in
+asv.conf.json, this module adds an output publisher that runs inside `asv publish`: it fetches
+the same library versions from the npm registry with `npm pack`, checks each tarball against the
+sha512 pinned below, caches it outside git (.radibench/assets/), copies the needed files into
+html/vendor/ and points the published html at them. If the assets cannot be fetched, publish
+still succeeds and warns that the html needs internet.
 
-Also a small command line: ``python -m radibench.dashboard fetch`` fills the cache (for CI images)
-and ``python -m radibench.dashboard offline HTML_DIR`` post-processes an already published folder.
+Also a small command line: ``python -m radibench.asv_plugins.dashboard fetch`` fills the cache
+(for CI images) and ``python -m radibench.asv_plugins.dashboard offline HTML_DIR`` post-processes
+an already published folder.
 """
 
 from __future__ import annotations
@@ -321,8 +322,8 @@ def make_offline(html_dir: Path, cache: Path | None = None) -> list[str]:
         shutil.rmtree(html_dir / VENDOR, ignore_errors=True)
         return [
             f"radibench: could not fetch the dashboard assets from the npm registry ({exc}): "
-            f"{NEEDS_INTERNET}. Run `python -m radibench.dashboard fetch` where the registry is "
-            "reachable, then publish again."
+            f"{NEEDS_INTERNET}. Run `python -m radibench.asv_plugins.dashboard fetch` where the "
+            "registry is reachable, then publish again."
         ]
     warnings = []
     for page in sorted(html_dir.rglob("*.html")):
@@ -364,7 +365,9 @@ class OfflineAssets(OutputPublisher):
 
 def main(argv: list[str] | None = None) -> int:
     """`fetch` fills the asset cache; `offline HTML_DIR` vendors assets into a published folder."""
-    parser = argparse.ArgumentParser(prog="python -m radibench.dashboard", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m radibench.asv_plugins.dashboard", description=__doc__
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch", help="download and verify the dashboard assets")
     fetch.add_argument("--cache", type=Path, default=None)

@@ -3,8 +3,8 @@
 Checked: every JSON file parses; every result file has asv's required fields and a full commit
 hash; no result comes from an `existing` environment (not a pinned, reproducible build) or from
 `asv run --quick` (a single unrepeated sample: asv 0.6 saves those and they overwrite real ones);
-no half-written file of an interrupted run (radibench/atomic_results.py) is left; no credential
-appears anywhere (AWS key ids, and the values of the AWS variables of this process).
+no half-written file of an interrupted run (radibench/asv_plugins/atomic_results.py) is left; no
+credential appears anywhere (AWS key ids, and the values of the AWS variables of this process).
 """
 
 from __future__ import annotations
@@ -104,10 +104,15 @@ def _check_quick(path: Path, types: dict) -> list[str]:
     return []
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="radibench check-results", description=__doc__)
+DESCRIPTION = __doc__
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folders", nargs="*", type=Path, default=[Path("results")])
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print every problem; exit 1 if there is any."""
     problems = []
     for folder in args.folders:
         if not folder.is_dir():
@@ -119,6 +124,12 @@ def main(argv=None) -> int:
     if not problems:
         print(f"radibench check-results: {', '.join(map(str, args.folders))}: OK")
     return 1 if problems else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="radibench check-results", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""The one fresh-process runner: the protocol for one framework in a new interpreter.
+
+Frameworks, worker counts and recipes never share a process (imports, allocator state, threads):
+`run_in_fresh_process` starts `python -m radibench.measure.runner` and reads the JSON it prints.
+A framework that lacks the API at this commit comes back as {"unavailable": why}, anything else
+that goes wrong as {"failed": why}; radibench.prepare.outcome turns those into n/a and failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from radibench import REPO_ROOT
+from radibench.measure.process import THREAD_ENV, end_with_parent, pin_threads
+from radibench.measure.protocol import TIMED_BATCHES, WARMUP_BATCHES, run_protocol
+
+UNAVAILABLE_EXIT = 3  # the child's exit code for NotImplementedError
+
+
+def run_in_fresh_process(
+    framework: str,
+    niftis,
+    radiobject_uri=None,
+    num_workers: int = 0,
+    warmup: int = WARMUP_BATCHES,
+    timed: int = TIMED_BATCHES,
+    timeout: float = 1200,
+) -> dict:
+    """The protocol's JSON result, or {"unavailable": ...} / {"failed": ...}; never raises."""
+    command = [sys.executable, "-m", "radibench.measure.runner", framework, *map(str, niftis)]
+    command += ["--workers", str(num_workers), "--warmup", str(warmup), "--timed", str(timed)]
+    if radiobject_uri:
+        command += ["--radiobject-uri", str(radiobject_uri)]
+    env = {**os.environ, **THREAD_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+    )
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"failed": f"{framework} with {num_workers} workers took over {timeout:.0f} s"}
+    if proc.returncode == UNAVAILABLE_EXIT:
+        return {"unavailable": proc.stderr.strip().splitlines()[-1]}
+    if proc.returncode:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        return {"failed": f"protocol for {framework} failed (exit {proc.returncode}):\n{tail}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("framework")
+    parser.add_argument("niftis", nargs="*")
+    parser.add_argument("--radiobject-uri")
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--warmup", type=int, default=WARMUP_BATCHES)
+    parser.add_argument("--timed", type=int, default=TIMED_BATCHES)
+    args = parser.parse_args(argv)
+    pin_threads()
+    end_with_parent()  # the benchmark process that runs this may itself be killed
+    from radibench import frameworks
+
+    try:
+        framework = frameworks.make(args.framework, args.niftis, args.radiobject_uri)
+        framework.import_modules()
+        spec = frameworks.LoaderSpec(num_workers=args.workers)
+        result = run_protocol(framework, spec, args.warmup, args.timed)
+    except NotImplementedError as exc:
+        print(f"unavailable: {exc}", file=sys.stderr)
+        return UNAVAILABLE_EXIT
+    print(json.dumps(result.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

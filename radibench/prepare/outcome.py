@@ -1,0 +1,51 @@
+"""The one rule for what asv shows when a commit cannot be measured.
+
+A commit that lacks an API (an older era, a framework not selected) raises NotImplementedError,
+which asv shows as n/a; anything else is a real breakage of that commit and shows as failed,
+never hidden. setup_cache records problems per key (a framework, an ingest) in its cache, so one
+framework's breakage does not stop the others; each benchmark's `setup` re-raises its own.
+"""
+
+from __future__ import annotations
+
+from radibench import suite
+
+NA, FAILED = "n/a", "failed"
+
+
+def attempt(problems: dict, key: str, action, what: str = "ingest") -> bool:
+    """Run `action()`; on failure record n/a or failed for `key` and return False."""
+    try:
+        action()
+    except NotImplementedError as exc:
+        problems[key] = (NA, str(exc))
+    except Exception as exc:  # a real failure of this commit: shown as failed, never hidden
+        problems[key] = (FAILED, f"{what} failed: {exc!r}")
+    else:
+        return True
+    return False
+
+
+def deselect(problems: dict, names, family=lambda name: name) -> None:
+    """Mark n/a every name whose framework family is not in RADIBENCH_FRAMEWORKS."""
+    for name in names:
+        if not suite.selected(family(name)):
+            problems[name] = (NA, f"not in {suite.FRAMEWORKS_ENV}")
+
+
+def check(cache: dict, key: str) -> None:
+    """Raise what asv should show for a key this commit cannot measure."""
+    kind, message = cache["problems"].get(key, (None, None))
+    if kind == NA:
+        raise NotImplementedError(message)
+    if kind == FAILED:
+        raise RuntimeError(message)
+
+
+def measured(result: dict) -> dict:
+    """A fresh-process run's result (radibench.measure.runner), or what asv should show."""
+    if "unavailable" in result:
+        raise NotImplementedError(result["unavailable"])
+    if "failed" in result:
+        raise RuntimeError(result["failed"])
+    return result

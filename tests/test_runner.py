@@ -1,0 +1,57 @@
+"""The one fresh-process runner (a real spawned-worker run) and the one n/a-or-failed rule."""
+
+import pytest
+
+from radibench.measure.runner import run_in_fresh_process
+from radibench.prepare import outcome, training
+
+
+def test_a_worker_run_counts_the_workers_memory(quick, radiobject_uri):
+    niftis = [s.train_nifti for s in quick.subjects]
+    out = run_in_fresh_process("radiobject", niftis, radiobject_uri, 1, warmup=1, timed=4)
+    assert "failed" not in out, out.get("failed")
+    assert out["num_workers"] == 1
+    assert len(out["warm_batches"]) == 4
+    # A spawned worker imports torch and radiobject: far more than the main process adds.
+    assert out["rss_delta"] > 150e6
+
+
+def test_a_broken_run_comes_back_failed_not_raised(tmp_path):
+    out = run_in_fresh_process("radiobject", [], tmp_path / "no-such-array", timed=1)
+    assert set(out) == {"failed"}, out
+
+
+def test_results_reach_asv_as_na_or_failed():
+    cache = {
+        "problems": {"monai": ("n/a", "not selected")},
+        "runs": {"radiobject-0": {"failed": "boom"}, "radiobject-1": {"unavailable": "old"}},
+    }
+    with pytest.raises(NotImplementedError):
+        training.protocol(cache, "monai", 0)
+    with pytest.raises(RuntimeError, match="boom"):
+        training.protocol(cache, "radiobject", 0)
+    with pytest.raises(NotImplementedError, match="old"):
+        training.protocol(cache, "radiobject", 1)
+
+
+def test_a_missing_api_is_na_and_a_breakage_is_failed():
+    problems = {}
+
+    def missing():
+        raise NotImplementedError("no from_images at this commit")
+
+    def broken():
+        raise ValueError("bad tile")
+
+    assert not outcome.attempt(problems, "old", missing)
+    assert not outcome.attempt(problems, "new", broken)
+    assert outcome.attempt(problems, "fine", lambda: None)
+    assert problems == {
+        "old": ("n/a", "no from_images at this commit"),
+        "new": ("failed", "ingest failed: ValueError('bad tile')"),
+    }
+    with pytest.raises(NotImplementedError):
+        outcome.check({"problems": problems}, "old")
+    with pytest.raises(RuntimeError, match="bad tile"):
+        outcome.check({"problems": problems}, "new")
+    outcome.check({"problems": problems}, "fine")
