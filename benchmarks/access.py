@@ -8,9 +8,9 @@ the volume) of one training-cohort volume, at fixed seeded positions, read by:
 - nibabel-nii, zarr-axial, zarr-isotropic: the same voxels, uncompressed NIfTI or zarr 3 (zstd);
 - memmap: the raw int16 voxels of a .npy, memory-mapped: the fastest read this machine can do.
 See radibench/prepare/partial_reads.py for the cohort, radibench/measure/reads.py for the
-positions. Reads are from the page cache (warm) unless
-the class says cold. Handles (a RadiObject Volume, a zarr array, a memmap) are opened once per
-process, as a user keeps them; only the read is timed.
+positions. Reads are from the page cache (warm) unless the class says cold. Handles (a
+RadiObject Volume, a zarr array, a memmap) are opened once per process, as a user keeps them;
+only the read is timed.
 
 Cost per commit is bounded by reading the commit-independent readers (peers, baselines) on the
 three operations RadiObject's table shows for them, with few samples and one round.
@@ -18,20 +18,8 @@ three operations RadiObject's table shows for them, with few samples and one rou
 
 from radibench import suite
 from radibench.measure import reads
-from radibench.measure.process import kept
 from radibench.measure.protocol import relative_cost
 from radibench.prepare import partial_reads as cohort
-
-
-def _opened(cache, name, read):
-    """The reader `name`, opened and warmed once per process (asv re-runs setup per sample)."""
-
-    def open_and_warm():
-        fw = cohort.reader(cache, name)
-        reads.warm(fw, read)
-        return fw
-
-    return kept(("reader", name), open_and_warm)
 
 
 class PartialReadsSetup:
@@ -44,7 +32,7 @@ class PartialReadsSetup:
 
     def prepare(self, cache, name, operation):
         self.op = reads.seeded_read(operation, cache["shape"])
-        self.reader = _opened(cache, name, self.op)
+        self.reader = cohort.opened(cache, name, self.op)
 
 
 class _Read(PartialReadsSetup):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from radibench import suite
 from radibench.data import baselines, store
+from radibench.measure import reads
+from radibench.measure.process import kept
 from radibench.prepare import outcome
 from radibench.prepare.ingest import ingest_cohort
 
@@ -98,6 +100,18 @@ def reader(cache: dict, name: str):
     fw = classes[name](cache["paths"][SOURCES[name]])
     fw.import_modules()
     return fw
+
+
+def opened(cache: dict, name: str, read: reads.Read):
+    """The reader `name`, opened and warmed by one `read` of the warm-up volume, once per process
+    (asv re-runs setup before every sample; a user keeps a handle open too)."""
+
+    def open_and_warm():
+        fw = reader(cache, name)
+        reads.warm(fw, read)
+        return fw
+
+    return kept(("reader", name), open_and_warm)
 
 
 def files_of(cache: dict, name: str) -> list[Path]:
