@@ -12,7 +12,8 @@ _REPO = str(Path(__file__).resolve().parent.parent)
 if _REPO not in sys.path:
     sys.path.append(_REPO)
 
-from radibench.measure.process import end_with_parent, pin_threads  # noqa: E402
+from radibench.measure.process import end_with_parent, pin_threads, quiet_foreign_notices  # noqa: E402
 
 pin_threads()
 end_with_parent()
+quiet_foreign_notices()

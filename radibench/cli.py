@@ -12,6 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
+from radibench import __version__
 from radibench.tools import report, results_check, source, status
 
 
@@ -32,13 +33,37 @@ def cmd_source(args) -> int:
 def cmd_data(args) -> int:
     from radibench.data import datasets
 
+    if args.list:
+        found = datasets.list_datasets()
+        for d in found:
+            print(
+                f"{d['name']}  {d['subjects']} subjects  {d['bytes'] / 1e6:,.0f} MB  "
+                f"from {d['made_from']}"
+            )
+        print(f"radibench data: {len(found)} datasets in {datasets.data_root()}")
+        return 0
+    if args.remove:
+        freed = datasets.remove_dataset(args.remove)
+        print(f"radibench data: removed {args.remove} ({freed / 1e6:,.0f} MB)")
+        return 0
     if args.dicom_dir:
-        data = datasets.import_dicom_dir(args.dicom_dir, train_slices=args.train_slices)
+        from radibench.frameworks.base import LoaderSpec
+
+        spec = LoaderSpec()
+        data = datasets.import_dicom_dir(
+            args.dicom_dir,
+            batch_size=spec.batch_size,
+            patch=spec.patch_size,
+            train_slices=args.train_slices,
+            crop=args.crop,
+        )
         print(f"radibench data: imported {len(data.subjects)} series into {data.root}")
         print(f"run the suite on it with: export RADIBENCH_DATASET={data.root}")
-    else:
-        data = datasets.ensure_dataset(args.profile)
-        print(f"radibench data: profile {args.profile!r} ready at {data.root}")
+        return 0
+    data = datasets.ensure_dataset(args.profile)
+    print(f"radibench data: profile {args.profile!r} ready at {data.root}")
+    x, y, z = data.train_shape
+    print(f"training cohort: {len(data.subjects)} subjects, each {x}x{y}x{z} voxels")
     for s in data.subjects:
         print(f"  {s.id}: {'x'.join(map(str, s.shape))} voxels, spacing {s.spacing} mm")
     return 0
@@ -86,6 +111,7 @@ def cmd_machine(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radibench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"radibench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("source", help="prepare the RadiObject history asv reads")
@@ -100,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=os.environ.get("RADIBENCH_PROFILE", "default"))
     p.add_argument("--dicom-dir", type=Path, help="import your own DICOM folder instead")
     p.add_argument("--train-slices", type=int, help="slices per subject in the training cohort")
+    p.add_argument(
+        "--crop", action="store_true", help="cut series of mixed in-plane sizes to the smallest"
+    )
+    p.add_argument("--list", action="store_true", help="list the cached datasets and their sizes")
+    p.add_argument("--remove", metavar="NAME", help="delete a cached dataset (see --list)")
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("machine", help="record this machine's CPU, cores and RAM for asv")

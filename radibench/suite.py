@@ -3,7 +3,9 @@ versions, and what a pull request is gated on. Read by the benchmarks and by the
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 PROFILE_ENV = "RADIBENCH_PROFILE"
@@ -21,17 +23,33 @@ GATE_FACTOR = "1.08"
 SETUP_CACHE_TIMEOUT = 3600
 
 
+# How a benchmark version ends: the dataset it measured (see dataset_id).
+DATASET_ID = re.compile(r"-(?P<id>custom-[0-9a-f]+|custom(?:-unreadable)?|[a-z]+)$")
+
+
 def profile_name() -> str:
-    """The dataset the suite runs on: an imported folder, or a generated profile."""
-    if os.environ.get(DATASET_ENV):
-        return "custom"
+    """The generated profile the suite runs on (when no imported dataset is named)."""
     return os.environ.get(PROFILE_ENV, "default")
 
 
+def dataset_id() -> str:
+    """Which data the suite measures: a generated profile's name (its spec is pinned by
+    tests/test_data.py, so the name is its identity), or `custom-<digest>` for an imported
+    folder, from the digest of its content and spec that names the dataset."""
+    custom = os.environ.get(DATASET_ENV)
+    if not custom:
+        return profile_name()
+    try:
+        name = json.loads((Path(custom) / "manifest.json").read_text())["name"]
+    except (OSError, ValueError, KeyError):
+        return "custom-unreadable"  # setup_cache then fails, naming what is wrong
+    return f"custom-{name.rsplit('-', 1)[-1]}"
+
+
 def version(tag: str) -> str:
-    """A benchmark version that changes with the profile, so results of different data never
-    land in one series (asv discards results whose version differs from the benchmark's)."""
-    return f"{tag}-{profile_name()}"
+    """A benchmark version that names the dataset, so results of different data never land in
+    one series (asv discards results whose version differs from the benchmark's)."""
+    return f"{tag}-{dataset_id()}"
 
 
 def selected(framework: str) -> bool:

@@ -136,7 +136,31 @@ def test_concurrent_runs_share_one_generation(tmp_path):
     assert all(p.returncode == 0 for p in procs)
     roots = {line for out in outputs for line in out.splitlines() if line.startswith("ROOT")}
     assert len(roots) == 1
-    built = [out for out in outputs if "slices written" in out]
+    built = [out for out in outputs if "MB on disk" in out]
     assert len(built) == 1, outputs  # generated once, not twice
     datasets.Dataset.open(Path(roots.pop().split(" ", 1)[1]))
     assert not list(tmp_path.glob("*.partial-*"))
+
+
+# A generated profile's name is its identity in every benchmark version (suite.dataset_id), so
+# its spec must never change under the same name: results would join another dataset's series.
+PINNED = {"quick": "quick-f398b0253f", "default": "default-e11414d65c", "large": "large-1bf2e11578"}
+
+
+@pytest.mark.parametrize("name", sorted(datasets.PROFILES))
+def test_a_profile_name_always_means_the_same_data(name):
+    assert datasets.dataset_name(datasets.PROFILES[name]) == PINNED[name], (
+        f"profile {name!r} changed: give the changed profile a new name instead"
+    )
+
+
+def test_an_imported_dataset_is_named_in_every_benchmark_version(quick, monkeypatch):
+    from radibench import suite
+
+    monkeypatch.delenv("RADIBENCH_DATASET", raising=False)
+    monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
+    assert suite.version("warm-batch-1") == "warm-batch-1-quick"
+    monkeypatch.setenv("RADIBENCH_DATASET", str(quick.root))
+    digest = quick.name.rsplit("-", 1)[-1]
+    assert suite.version("warm-batch-1") == f"warm-batch-1-custom-{digest}"
+    assert suite.DATASET_ID.search(suite.version("a-b-1"))["id"] == f"custom-{digest}"

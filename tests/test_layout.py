@@ -18,7 +18,7 @@ ALLOWED = {
     "measure": {"frameworks"},
     "prepare": {"suite", "data", "frameworks", "measure", "storage"},
     "tools": {"suite", "storage"},
-    "cli": {"data", "tools"},
+    "cli": {"data", "frameworks", "tools"},
 }
 
 

@@ -106,3 +106,34 @@ def test_asv_writes_results_whole_or_not_at_all(tmp_path, monkeypatch):
 @pytest.mark.parametrize("folder", ["results", "html", "docs"])
 def test_committed_folders_hold_no_credential(folder):
     assert results_check.find_secrets(ROOT / folder) == []
+
+
+def _set_versions(path, suffix):
+    def change(data):
+        at = data["result_columns"].index("version")
+        for row in data["results"].values():
+            row[at] = row[at].rsplit("-", 1)[0] + suffix
+
+    edit(path, change)
+
+
+def test_results_from_different_datasets_are_refused(results):
+    files = [
+        p for p in results.rglob("*.json") if p.name not in ("benchmarks.json", "machine.json")
+    ]
+    assert len(files) > 1
+    for path in files:
+        _set_versions(path, "-default")
+    assert results_check.check_results(results) == []
+    _set_versions(files[0], "-custom-0123456789")
+    problems = results_check.check_results(results)
+    assert any("different datasets" in p and "custom-0123456789 (1 files)" in p for p in problems)
+
+
+def test_results_of_an_unidentified_import_are_refused(results):
+    victim = a_result_file(results)
+    for path in results.rglob("*.json"):
+        if path.name not in ("benchmarks.json", "machine.json"):
+            _set_versions(path, "-custom")
+    problems = results_check.check_results(results)
+    assert any(victim.name in p and "identity was not recorded" in p for p in problems)

@@ -41,6 +41,7 @@ from radibench.data.store import (
     DatasetError,
     build,
     check_free_disk,
+    disk_bytes,
     locked,
     read_manifest,
 )
@@ -87,6 +88,7 @@ class Subject:
     train_nifti: Path
     shape: tuple[int, int, int]  # (columns, rows, slices) = NIfTI (x, y, z)
     spacing: tuple[float, float, float]
+    patient_id: str = ""  # an imported series' DICOM PatientID (its folder names the subject)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Dataset:
                 train_nifti=root / s["train_nifti"],
                 shape=tuple(s["shape"]),
                 spacing=tuple(s["spacing"]),
+                patient_id=s.get("patient_id", ""),
             )
             for s in manifest["subjects"]
         )
@@ -156,21 +159,31 @@ def ensure_dataset(profile: str | Profile, root: Path | None = None, progress=No
         return _build(target, profile.spec(), _synthetic_series(profile), progress)
 
 
-def import_dicom_dir(source: Path, train_slices: int | None = None, root=None, progress=None):
-    """Make a dataset from a user's DICOM folder: each sub-folder holding a CT series is a subject.
-
-    The DICOM files are linked (or copied across file systems), never modified.
-    """
+def import_dicom_dir(
+    source: Path,
+    *,
+    batch_size: int,
+    patch: tuple[int, int, int],
+    train_slices: int | None = None,
+    crop: bool = False,
+    root=None,
+    progress=None,
+) -> Dataset:
+    """Make a dataset from a user's DICOM folder: each sub-folder holding a CT series is a
+    subject, named after that folder. Refused before anything is written (DatasetError) when
+    the suite could not benchmark it honestly; the files are copied, never modified."""
     source = Path(source).resolve()
-    series = dicom_input.find_series(source)
-    min_slices = min(len(s.files) for s in series)
-    train = min(train_slices or min_slices, min_slices)
+    series = dicom_input.find_series(source, progress)
+    cohort = dicom_input.plan_cohort(source, series, train_slices, batch_size, patch, crop)
+    for line in cohort.describe():
+        _say(progress, line)
     spec = {
         "generator": GENERATOR_VERSION,
         "name": "dicom-dir",
         "source": str(source),
         "fingerprint": dicom_input.fingerprint(series),
-        "train_slices": train,
+        "train_slices": cohort.train_slices,
+        "in_plane": [cohort.columns, cohort.rows],
     }
     root = Path(root) if root else data_root()
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
@@ -180,9 +193,73 @@ def import_dicom_dir(source: Path, train_slices: int | None = None, root=None, p
             with contextlib.suppress(DatasetError):
                 return Dataset.open(target)
             shutil.rmtree(target)
-        size = sum(f.stat().st_size for s in series for f in s.files)
-        check_free_disk(root, size)
-        return _build(target, spec, dicom_input.link_series(series), progress)
+        checksums = dicom_input.source_checksums(source, series)
+        _say_changes(root, source, checksums, progress)
+        check_free_disk(root, 2 * sum(f.stat().st_size for s in series for f in s.files))
+        extra = {
+            "source_files": checksums,
+            "patients": {s.subject_id: s.patient_id for s in series},
+        }
+        return _build(target, spec, dicom_input.copy_series(cohort), progress, extra)
+
+
+def _say_changes(root: Path, source: Path, checksums: dict, progress) -> None:
+    """Name the files that changed since an earlier import of the same folder."""
+    for info in list_datasets(root):
+        manifest = info["manifest"]
+        if manifest["spec"].get("source") != str(source):
+            continue
+        changed = dicom_input.changed_files(manifest.get("source_files", {}), checksums)
+        if changed:
+            shown = ", ".join(changed[:5]) + (
+                f" and {len(changed) - 5} more" if changed[5:] else ""
+            )
+            _say(
+                progress,
+                f"{source} changed since it was imported as {info['name']} ({len(changed)} "
+                f"changed: {shown}); importing it as a new dataset. Results measured on "
+                f"{info['name']} stay apart; remove it with `radibench data --remove "
+                f"{info['name']}`",
+            )
+
+
+def list_datasets(root: Path | None = None) -> list[dict]:
+    """Every finished dataset under `root`: name, what it was made from, subjects, bytes on
+    disk (its baseline files included)."""
+    root = Path(root) if root else data_root()
+    found = []
+    for folder in sorted(root.glob("*/")) if root.is_dir() else []:
+        try:
+            manifest = read_manifest(folder, verify=False)
+        except DatasetError:
+            continue
+        spec = manifest["spec"]
+        baselines = root / f"{folder.name}.baselines"
+        found.append(
+            {
+                "name": folder.name,
+                "made_from": spec.get("source") or f"profile {spec['name']!r}",
+                "subjects": len(manifest["subjects"]),
+                "bytes": disk_bytes(folder) + (disk_bytes(baselines) if baselines.is_dir() else 0),
+                "manifest": manifest,
+            }
+        )
+    return found
+
+
+def remove_dataset(name: str, root: Path | None = None) -> int:
+    """Delete a cached dataset and its baseline files; the bytes freed."""
+    root = Path(root) if root else data_root()
+    names = [d["name"] for d in list_datasets(root)]
+    if name not in names:
+        known = ", ".join(names) or "none"
+        raise DatasetError(f"no dataset {name!r} in {root} (cached: {known})")
+    with locked(root, name):
+        freed = next(d["bytes"] for d in list_datasets(root) if d["name"] == name)
+        shutil.rmtree(root / name)
+        shutil.rmtree(root / f"{name}.baselines", ignore_errors=True)
+    (root / f".{name}.lock").unlink(missing_ok=True)
+    return freed
 
 
 def estimated_bytes(profile: Profile) -> int:
@@ -197,27 +274,32 @@ def estimated_bytes(profile: Profile) -> int:
 # Building
 
 
-def _build(target: Path, spec: dict, series_writers, progress) -> Dataset:
+def _build(target: Path, spec: dict, series_writers, progress, extra=None) -> Dataset:
     """Write each series, convert it, then checksum and rename the folder into place."""
     started = time.monotonic()
+    writers = list(series_writers)
 
     def fill(partial: Path) -> dict:
         subjects = []
-        for n, (subject_id, write_series) in enumerate(series_writers, start=1):
+        bar = dicom_input.progress_bar(writers, progress, "writing and converting", "subject")
+        for subject_id, write_series in bar:
             files = write_series(partial / "dicom" / subject_id)
-            _say(progress, f"[{n}] {subject_id}: {len(files)} slices written; converting")
-            subjects.append(_convert_subject(partial, subject_id, files, spec["train_slices"]))
+            subject = _convert_subject(partial, subject_id, files, spec["train_slices"])
+            subject["patient_id"] = (extra or {}).get("patients", {}).get(subject_id, "")
+            subjects.append(subject)
         return {
             "name": target.name,
             "spec": spec,
             "subjects": subjects,
             "seconds_to_build": round(time.monotonic() - started, 1),
+            **{k: v for k, v in (extra or {}).items() if k != "patients"},
         }
 
     manifest = build(target, fill)
     _say(
         progress,
-        f"dataset {target.name}: {len(manifest['subjects'])} subjects, {manifest['bytes']} bytes",
+        f"dataset {target.name}: {len(manifest['subjects'])} subjects, "
+        f"{manifest['bytes'] / 1e6:.0f} MB on disk",
     )
     return Dataset.open(target, verify=False)
 

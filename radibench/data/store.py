@@ -33,11 +33,17 @@ def sha256(path: Path) -> str:
 
 
 def disk_bytes(path: Path) -> int:
-    """Bytes of a file, or of every file below a folder (a zarr store, a TileDB array)."""
+    """Bytes of a file, or of every file below a folder (a zarr store, a TileDB array), each
+    hard-linked file counted once (a dataset's training cohort links its full series)."""
     path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    seen, total = set(), 0
+    for file in files:
+        st = file.stat()
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
 
 
 def read_manifest(folder: Path, verify: bool = True) -> dict:
@@ -75,7 +81,7 @@ def build(target: Path, fill: Callable[[Path], dict]) -> dict:
             for p in sorted(partial.rglob("*"))
             if p.is_file()
         }
-        manifest.update(files=files, bytes=sum((partial / f).stat().st_size for f in files))
+        manifest.update(files=files, bytes=disk_bytes(partial))
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
         os.replace(partial, target)
     except BaseException:

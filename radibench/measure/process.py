@@ -51,6 +51,17 @@ def end_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def quiet_foreign_notices() -> None:
+    """Silence notices of other packages that say nothing about the measurement and would repeat
+    in every benchmark's output block: MONAI's, on every CPU-only machine, that NVIDIA's GPU
+    decoder (nvImageCodec) is absent and pydicom's own decoders are used."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", message="NvImgCodecPydicomReader", category=UserWarning)
+    logging.getLogger("monai.data.nvimgcodec_pydicom_plugin").setLevel(logging.ERROR)
+
+
 def kept(key, build):
     """`build()` once per process, then the same object: a warmed loader, an opened reader, a
     started server. asv re-runs `setup` before every sample; what it builds must survive."""

@@ -107,14 +107,15 @@ def warm_batches(framework, spec, warmup: int = WARMUP_BATCHES):
 
 def relative_cost(subject, reference, repeats: int) -> float:
     """Seconds of calling `subject()` / seconds of calling `reference()`, the calls alternating
-    in one process so that machine drift hits both alike. Below 1 the subject is faster."""
+    in one process so that machine drift hits both alike. Below 1 the subject is faster. Four
+    significant digits: a ratio of a few timings carries no more."""
     seconds = [0.0, 0.0]
     for _ in range(repeats):
         for k, call in enumerate((subject, reference)):
             start = time.perf_counter()
             call()
             seconds[k] += time.perf_counter() - start
-    return seconds[0] / seconds[1]
+    return float(f"{seconds[0] / seconds[1]:.4g}")
 
 
 def batch_cost_ratio(subject, reference, spec, warmup=1, timed=5) -> float:

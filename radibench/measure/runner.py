@@ -15,7 +15,12 @@ import subprocess
 import sys
 
 from radibench import REPO_ROOT
-from radibench.measure.process import THREAD_ENV, end_with_parent, pin_threads
+from radibench.measure.process import (
+    THREAD_ENV,
+    end_with_parent,
+    pin_threads,
+    quiet_foreign_notices,
+)
 from radibench.measure.protocol import TIMED_BATCHES, WARMUP_BATCHES, run_protocol
 
 UNAVAILABLE_EXIT = 3  # the child's exit code for NotImplementedError
@@ -62,6 +67,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     pin_threads()
     end_with_parent()  # the benchmark process that runs this may itself be killed
+    quiet_foreign_notices()
     from radibench import frameworks
 
     try:

@@ -3,7 +3,8 @@
 Checked: every JSON file parses; every result file has asv's required fields and a full commit
 hash; no result comes from an `existing` environment (not a pinned, reproducible build) or from
 `asv run --quick` (a single unrepeated sample: asv 0.6 saves those and they overwrite real ones);
-no half-written file of an interrupted run (radibench/asv_plugins/atomic_results.py) is left; no
+no half-written file of an interrupted run (radibench/asv_plugins/atomic_results.py) is left; one
+machine's results all come from one dataset (the end of every benchmark version names it); no
 credential appears anywhere (AWS key ids, and the values of the AWS variables of this process).
 """
 
@@ -15,6 +16,8 @@ import os
 import re
 import sys
 from pathlib import Path
+
+from radibench.suite import DATASET_ID
 
 REQUIRED = ("commit_hash", "env_name", "params", "results", "result_columns")
 SECRET_PATTERNS = [re.compile(rb"AKIA[0-9A-Z]{16}"), re.compile(rb"(?i)aws_secret_access_key")]
@@ -54,6 +57,7 @@ def check_results(folder: Path) -> list[str]:
         if path.name in ("benchmarks.json", "machine.json"):
             continue
         problems += _check_result_file(path, data)
+    problems += _check_datasets(folder)
     if types:
         for path in sorted(folder.rglob("*.json")):
             if path.name not in ("benchmarks.json", "machine.json"):
@@ -81,6 +85,38 @@ def _check_result_file(path: Path, data) -> list[str]:
             f"{path}: measured in an existing environment ({data['env_name']}), not a pinned "
             "asv-built one; rerun without -E existing / --python=same"
         )
+    return problems
+
+
+def _check_datasets(folder: Path) -> list[str]:
+    """Each machine folder's results measured one dataset: a series that mixes data says
+    nothing. Results of an imported folder whose identity was not recorded are refused too."""
+    problems = []
+    for machine in sorted(p for p in folder.iterdir() if p.is_dir()):
+        seen: dict[str, set[str]] = {}
+        for path in sorted(machine.glob("*.json")):
+            try:
+                data = json.loads(path.read_text())
+                at = data["result_columns"].index("version")
+                rows = data["results"].values()
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+                continue  # reported above as malformed, or not a results file
+            for row in rows:
+                match = DATASET_ID.search(str(row[at])) if len(row) > at else None
+                if match:
+                    seen.setdefault(match["id"], set()).add(path.name)
+        if len(seen) > 1:
+            counts = ", ".join(f"{d} ({len(files)} files)" for d, files in sorted(seen.items()))
+            problems.append(
+                f"{machine}: results from different datasets ({counts}); keep one dataset per "
+                "machine folder (RADIBENCH_MACHINE names another)"
+            )
+        for unidentified in ("custom", "custom-unreadable"):
+            for name in sorted(seen.get(unidentified, ())):
+                problems.append(
+                    f"{machine / name}: measured on an imported dataset whose identity was not "
+                    "recorded (version ends in -custom); re-run with this radibench"
+                )
     return problems
 
 

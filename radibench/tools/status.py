@@ -59,7 +59,12 @@ def read(folder: Path, select: str | None = None) -> list[CommitStatus]:
 
 
 def history_order(repo: Path, branch: str = "main") -> list[str]:
-    log = source.git("--git-dir", str(repo), "log", "--reverse", "--format=%H", branch)
+    """Commits of `repo` (a git dir such as asv's mirror, or a work tree), oldest first."""
+    repo = Path(repo)
+    if not repo.exists():
+        raise source.SourceError(f"{repo}: no such git repository (give --repo a git dir)")
+    git_dir = repo / ".git" if (repo / ".git").exists() else repo
+    log = source.git("--git-dir", str(git_dir), "log", "--reverse", "--format=%H", branch)
     return log.split()
 
 
@@ -92,7 +97,7 @@ DESCRIPTION = __doc__.splitlines()[0]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="one machine's folder, e.g. results/MACHINE")
-    parser.add_argument("--repo", type=Path, help="RadiObject git dir, to number commits")
+    parser.add_argument("--repo", type=Path, help="RadiObject git dir or clone, to number commits")
     parser.add_argument("-b", "--bench", help="only benchmarks whose name matches this regex")
 
 
