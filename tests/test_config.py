@@ -70,7 +70,8 @@ def test_pr_check_gates_what_the_suite_names():
     assert re.search(rf'^\s*FACTOR: "{re.escape(GATE_FACTOR)}"', text, flags=re.MULTILINE)
     gated = re.search(r"^\s*GATED: '([^']*)'", text, flags=re.MULTILINE)
     assert gated and gated.group(1) == GATED
+    assert "radibench gate" in text
     for name in GATED.split("|"):  # every gated benchmark exists
         module, cls, method = name.replace("\\", "").split(".")
         source = (ROOT / "benchmarks" / f"{module}.py").read_text()
-        assert f"class {cls}(" in source and f"def {method}(" in source
+        assert re.search(rf"^class {cls}\b", source, re.MULTILINE) and f"def {method}(" in source

@@ -1,22 +1,24 @@
-"""`asv continuous` catches a real slowdown of RadiObject's patch reads and nothing else.
+"""The pull-request gate catches each kind of regression with the metric made for it, and passes
+identical code.
 
-A local RadiObject history is built from the real 0.1.1 release plus three commits to its source:
-(b) a comment only, (a) a patch loader that reads one patch of every four twice (about +25% reads,
-as a careless validation would), (c) the fix of (a). Each pair is gated exactly as the PR check
-gates (same factor, same benchmarks), on the quick profile with RadiObject only.
+A local RadiObject history is built from the real 0.1.1 release plus commits to its source whose
+effect is known: a comment only; a patch loader that reads one patch in four twice (an I/O
+increase, about +25% bytes, as a careless validation would); a loader that computes an unused
+statistic of every patch (CPU only: no byte more is read); and a renamed training-loader
+function (an API break). Each pair runs as pr-check.yml runs it: `asv continuous` at the suite's
+wall-time factor, then `radibench gate`, which judges every gated metric at its own factor
+(radibench.suite.GATES). Quick profile, RadiObject only; to bound CI time each comparison runs
+the gated benchmarks that matter to it, and the no-op runs them all.
 """
 
 import re
+import subprocess
 
 import pytest
 
-from radibench.suite import GATED
-from radibench.tools.local_history import LOADER, READ, Workspace, commit, release_with_noop
+from radibench.suite import COUNT_FACTOR, GATE_FACTOR, GATED, GATES
+from radibench.tools.local_history import BIN, LOADER, READ, Workspace, commit, release_with_noop
 
-# The PR check's factor (suite.GATE_FACTOR) was chosen on the default profile; this test runs the
-# quick one, whose 4x shorter warm batches are relatively noisier, so it proves the mechanism
-# with a looser factor.
-FACTOR = "1.1"
 SLOW_READ = (
     READ
     + """            if idx % 4 == 0:  # re-read to validate the patch: the regression under test
@@ -27,65 +29,123 @@ SLOW_READ = (
                 )
 """
 )
+CPU_READ = (
+    READ
+    + """            _spread = float(np.asarray(patch, dtype=np.float64).std())  # never used
+"""
+)
+ML = "src/radiobject/ml/__init__.py"
+WALL = r"loaders\.WarmBatch\.time_warm_batch"
+BYTES = r"loaders\.BytesRead\.track_bytes_per_batch"
+TILES = r"counts\.PerBatch\.track_tiles_per_batch"
+INSTRUCTIONS = r"counts\.PerBatch\.track_instructions_per_batch"
+
+
+def renamed(text: str) -> str:
+    text = text.replace(
+        "    create_training_dataloader,\n", "    create_training_dataloader as make_loader,\n"
+    )
+    return text.replace('    "create_training_dataloader",\n', '    "make_loader",\n')
 
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     repo = tmp_path_factory.mktemp("radiobject-history")
     commits = release_with_noop(repo)  # checks that 0.1.1's loader reads as READ says
-    commits["slow"] = commit(repo, "Validate patches", LOADER, lambda t: t.replace(READ, SLOW_READ))
-    commits["fixed"] = commit(
-        repo, "Drop the re-read", LOADER, lambda t: t.replace(SLOW_READ, READ)
-    )
+    release = commits["release"]
+    for name, message, path, edit in [
+        ("io", "Validate patches", LOADER, lambda t: t.replace(READ, SLOW_READ)),
+        ("cpu", "Patch statistics", LOADER, lambda t: t.replace(READ, CPU_READ)),
+        ("api", "Rename the training loader", ML, renamed),
+    ]:
+        subprocess.run(["git", "-C", str(repo), "checkout", "-q", release], check=True)
+        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-B", name], check=True)
+        commits[name] = commit(repo, message, path, edit)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
     return repo, commits
 
 
 @pytest.fixture(scope="module")
-def continuous(history, tmp_path_factory, quick, data_root):
+def check(history, tmp_path_factory, quick, data_root):
+    """`asv continuous` then `radibench gate`, as pr-check.yml runs them."""
     repo, commits = history
     workspace = Workspace(repo, tmp_path_factory.mktemp("gate"), data_root, "gate")
 
-    def run(base, head):
+    def run(base, head, *gates):
+        bench = "|".join(gates) or GATED
         proc = workspace.asv(
             "continuous",
             "--factor",
-            FACTOR,
+            GATE_FACTOR,
             "--split",
             "--show-stderr",
             "--machine",
             "gate",
             "-b",
-            GATED,
+            bench,
             commits[base],
             commits[head],
         )
-        return proc.returncode, proc.stdout + proc.stderr
+        verdict = subprocess.run(
+            [
+                str(BIN / "radibench"),
+                "gate",
+                "--machine",
+                "gate",
+                "--asv-exit",
+                str(proc.returncode),
+                commits[base],
+                commits[head],
+            ],
+            cwd=workspace.work,
+            env=workspace.env,
+            capture_output=True,
+            text=True,
+        )
+        assert verdict.returncode in (0, 1), verdict.stdout + verdict.stderr
+        return verdict.returncode, verdict.stdout, proc.stdout[-4000:]
 
     return run
 
 
-def decreased(output):
-    """The benchmarks asv marks `+` (a significant slowdown) in its compare table."""
-    rows = [line for line in output.splitlines() if re.match(r"\s*\|\s*\+\s*\|", line)]
-    return {name for row in rows for name in re.findall(r"loaders\.\w+\.\w+", row)}
+def flagged(verdict: str) -> set[str]:
+    """Benchmarks the verdict lists as worse, failed or broken."""
+    return {
+        name for mark, name in re.findall(r"^\| (worse|failed|broken) \| `([\w.]+)", verdict, re.M)
+    }
+
+
+def test_the_gate_uses_the_suites_factors():
+    assert GATES[WALL] == GATE_FACTOR and GATES[BYTES] == GATES[INSTRUCTIONS] == COUNT_FACTOR
 
 
 @pytest.mark.slow
-def test_a_real_slowdown_fails_the_check(continuous):
-    code, output = continuous("release", "slow")
-    assert code == 1, output[-4000:]
-    assert "loaders.WarmBatch.time_warm_batch" in decreased(output), output[-4000:]
+def test_an_io_increase_is_caught_by_the_counters(check):
+    code, verdict, log = check("release", "io", WALL, BYTES, TILES)
+    assert code == 1, verdict + log
+    assert {"loaders.BytesRead.track_bytes_per_batch", TILES.replace("\\", "")} <= flagged(
+        verdict
+    ), verdict
 
 
 @pytest.mark.slow
-def test_a_change_that_costs_nothing_passes(continuous):
-    code, output = continuous("release", "noop")
-    assert code == 0, output[-4000:]
-    assert not decreased(output)
+def test_a_cpu_only_slowdown_is_caught_by_the_instruction_count(check):
+    code, verdict, log = check("release", "cpu", BYTES, INSTRUCTIONS)
+    assert code == 1, verdict + log
+    assert flagged(verdict) == {INSTRUCTIONS.replace("\\", "")}, verdict  # not one byte more
 
 
 @pytest.mark.slow
-def test_a_speedup_never_fails(continuous):
-    code, output = continuous("slow", "fixed")
-    assert code == 0, output[-4000:]
-    assert not decreased(output)
+def test_an_api_break_is_not_a_pass(check):
+    code, verdict, log = check("release", "api", WALL, BYTES)
+    assert code == 1, verdict + log
+    assert "loaders.WarmBatch.time_warm_batch" in flagged(verdict), verdict
+    assert "at the head" in verdict
+
+
+@pytest.mark.slow
+def test_a_change_that_costs_nothing_passes(check):
+    code, verdict, log = check("release", "noop")
+    assert code == 0, verdict + log
+    assert not flagged(verdict)
+    assert "passed" in verdict.splitlines()[0]

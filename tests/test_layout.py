@@ -17,7 +17,7 @@ ALLOWED = {
     "suite": {"data"},
     "measure": {"frameworks"},
     "prepare": {"suite", "data", "frameworks", "measure", "storage"},
-    "tools": {"suite", "storage"},
+    "tools": {"suite", "data", "frameworks", "measure", "storage"},  # studies measure too
     "cli": {"data", "frameworks", "tools"},
 }
 

@@ -24,17 +24,26 @@ def seed_everything(seed: int = 0) -> None:
     torch.manual_seed(seed)
 
 
-def tiledb_bytes_read() -> int:
-    """Bytes TileDB read in this process since stats were last reset (its own counter)."""
+def tiledb_counts() -> dict[str, int]:
+    """TileDB's own counts in this process since stats were last reset: bytes fetched, tiles
+    read, arrays opened for reading (from the count behind its array-open timer)."""
     import tiledb
 
-    counters = json.loads(tiledb.stats_dump(json=True)).get("counters", {})
-    return int(counters.get("Context.VFS.read_byte_num", 0))
+    stats = json.loads(tiledb.stats_dump(json=True))
+    counters, timers = stats.get("counters", {}), stats.get("timers", {})
+    opened = timers.get("Context.array_open_READ.sum", 0.0)
+    average = timers.get("Context.array_open_READ.avg", 0.0)
+    return {
+        "bytes": int(counters.get("Context.VFS.read_byte_num", 0)),
+        "tiles": int(counters.get("Context.Query.Reader.num_tiles_read", 0)),
+        "array_opens": round(opened / average) if average else 0,
+    }
 
 
-def bytes_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> float:
-    """Mean bytes TileDB reads per batch of a fresh, seeded, in-process loader, after its first
-    batch and `warmup` more: the same number on every run, so a change in it is never noise.
+def counts_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> dict:
+    """Mean TileDB counts (tiledb_counts) per batch of a fresh, seeded, in-process loader, after
+    its first batch and `warmup` more: the same numbers on every run, so a change in them is
+    never noise.
 
     TileDB's counters live in the process that reads, so the loader always runs in-process
     (num_workers=0): what a batch needs does not depend on the workers."""
@@ -51,9 +60,14 @@ def bytes_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES
     try:
         for _ in range(batches):
             next(stream)
-        return tiledb_bytes_read() / batches
+        return {key: value / batches for key, value in tiledb_counts().items()}
     finally:
         tiledb.stats_disable()
+
+
+def bytes_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> float:
+    """Mean bytes TileDB reads per batch (counts_per_batch)."""
+    return counts_per_batch(framework, spec, warmup, batches)["bytes"]
 
 
 def rss_bytes(include_children: bool = True) -> int:

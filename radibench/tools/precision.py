@@ -19,6 +19,7 @@ Needs a quiet machine: anything else running inflates the spread and causes fals
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import shutil
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 from radibench.suite import GATE_FACTOR, GATED
-from radibench.tools import asv_results
+from radibench.tools import asv_results, gate
 from radibench.tools.local_history import LOADER, READ, Workspace, commit, release_with_noop
 
 SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
@@ -47,14 +48,12 @@ def build_history(repo: Path) -> dict[str, str]:
 
 
 def compare_rows(output: str) -> list[dict]:
-    """Rows of an `asv compare` table: change mark, before, after, ratio, benchmark."""
-    rows = []
-    for line in output.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and re.search(GATED, cells[4]) and cells[3] != "n/a":
-            mark, before, after, ratio, name = cells
-            rows.append(dict(mark=mark, before=before, after=after, ratio=ratio, name=name))
-    return rows
+    """The gated, measured rows of an `asv compare` table (radibench.tools.gate's reader)."""
+    return [
+        dataclasses.asdict(row)
+        for row in gate.compare_rows(output)
+        if re.search(GATED, row.name) and row.ratio != "n/a"
+    ]
 
 
 def spread(result_files: list[Path]) -> list[dict]:
