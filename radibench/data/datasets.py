@@ -205,8 +205,7 @@ def import_dicom_dir(
 
 def _say_changes(root: Path, source: Path, checksums: dict, progress) -> None:
     """Name the files that changed since an earlier import of the same folder."""
-    for info in list_datasets(root):
-        manifest = info["manifest"]
+    for folder, manifest in _finished(root):
         if manifest["spec"].get("source") != str(source):
             continue
         changed = dicom_input.changed_files(manifest.get("source_files", {}), checksums)
@@ -216,46 +215,53 @@ def _say_changes(root: Path, source: Path, checksums: dict, progress) -> None:
             )
             _say(
                 progress,
-                f"{source} changed since it was imported as {info['name']} ({len(changed)} "
+                f"{source} changed since it was imported as {folder.name} ({len(changed)} "
                 f"changed: {shown}); importing it as a new dataset. Results measured on "
-                f"{info['name']} stay apart; remove it with `radibench data --remove "
-                f"{info['name']}`",
+                f"{folder.name} stay apart; remove it with `radibench data --remove "
+                f"{folder.name}`",
             )
+
+
+def _finished(root: Path):
+    """(folder, manifest) of every finished dataset under `root`, without reading its files."""
+    for folder in sorted(root.glob("*/")) if root.is_dir() else []:
+        try:
+            yield folder, read_manifest(folder, verify=False)
+        except DatasetError:
+            continue
+
+
+def _footprint(root: Path, name: str) -> int:
+    """Bytes on disk of a dataset and its baseline files."""
+    baselines = root / f"{name}.baselines"
+    return disk_bytes(root / name) + (disk_bytes(baselines) if baselines.is_dir() else 0)
 
 
 def list_datasets(root: Path | None = None) -> list[dict]:
     """Every finished dataset under `root`: name, what it was made from, subjects, bytes on
     disk (its baseline files included)."""
     root = Path(root) if root else data_root()
-    found = []
-    for folder in sorted(root.glob("*/")) if root.is_dir() else []:
-        try:
-            manifest = read_manifest(folder, verify=False)
-        except DatasetError:
-            continue
-        spec = manifest["spec"]
-        baselines = root / f"{folder.name}.baselines"
-        found.append(
-            {
-                "name": folder.name,
-                "made_from": spec.get("source") or f"profile {spec['name']!r}",
-                "subjects": len(manifest["subjects"]),
-                "bytes": disk_bytes(folder) + (disk_bytes(baselines) if baselines.is_dir() else 0),
-                "manifest": manifest,
-            }
-        )
-    return found
+    return [
+        {
+            "name": folder.name,
+            "made_from": manifest["spec"].get("source") or f"profile {manifest['spec']['name']!r}",
+            "subjects": len(manifest["subjects"]),
+            "bytes": _footprint(root, folder.name),
+            "manifest": manifest,
+        }
+        for folder, manifest in _finished(root)
+    ]
 
 
 def remove_dataset(name: str, root: Path | None = None) -> int:
     """Delete a cached dataset and its baseline files; the bytes freed."""
     root = Path(root) if root else data_root()
-    names = [d["name"] for d in list_datasets(root)]
+    names = [folder.name for folder, _ in _finished(root)]
     if name not in names:
         known = ", ".join(names) or "none"
         raise DatasetError(f"no dataset {name!r} in {root} (cached: {known})")
     with locked(root, name):
-        freed = next(d["bytes"] for d in list_datasets(root) if d["name"] == name)
+        freed = _footprint(root, name)
         shutil.rmtree(root / name)
         shutil.rmtree(root / f"{name}.baselines", ignore_errors=True)
     (root / f".{name}.lock").unlink(missing_ok=True)
