@@ -21,8 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from radibench import REPO_ROOT
-from radibench.measure.process import THREAD_ENV, pin_threads, quiet_foreign_notices
+from radibench.measure.process import child_env, pin_threads, quiet_foreign_notices
 
 COUNTED = 4  # batches counted (each instruction-counted batch costs seconds under valgrind)
 REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
@@ -55,11 +54,9 @@ def count(
         command += ["--warmup", str(warmup), "--batches", str(batches)]
         if radiobject_uri:
             command += ["--radiobject-uri", str(radiobject_uri)]
-        env = {**os.environ, **THREAD_ENV}
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=child_env()
         )
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     found = REFS.search(proc.stderr)
     if proc.returncode or not found or "COUNTED" not in proc.stdout:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])

@@ -22,6 +22,16 @@ THREAD_ENV = {
 _KEPT: dict = {}
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child measuring process: this one's, the thread budget, and the
+    checkout on PYTHONPATH (asv's benchmark environments do not install radibench)."""
+    from radibench import REPO_ROOT
+
+    env = {**os.environ, **THREAD_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 def pin_threads() -> None:
     """Apply THREAD_ENV to this process before heavy imports. torch reads OMP_NUM_THREADS when it
     is first imported, so torch is not imported here: every asv process would pay for it."""
@@ -68,8 +78,3 @@ def kept(key, build):
     if key not in _KEPT:
         _KEPT[key] = build()
     return _KEPT[key]
-
-
-def forget(key) -> None:
-    """Drop what `kept` holds under `key` (tests that rebuild in one process)."""
-    _KEPT.pop(key, None)

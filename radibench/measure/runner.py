@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 
-from radibench import REPO_ROOT
 from radibench.measure.process import (
-    THREAD_ENV,
+    child_env,
     end_with_parent,
     pin_threads,
     quiet_foreign_notices,
@@ -40,12 +38,10 @@ def run_in_fresh_process(
     command += ["--workers", str(num_workers), "--warmup", str(warmup), "--timed", str(timed)]
     if radiobject_uri:
         command += ["--radiobject-uri", str(radiobject_uri)]
-    env = {**os.environ, **THREAD_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-    )
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=child_env()
+        )
     except subprocess.TimeoutExpired:
         return {"failed": f"{framework} with {num_workers} workers took over {timeout:.0f} s"}
     if proc.returncode == UNAVAILABLE_EXIT:
