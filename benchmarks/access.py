@@ -3,7 +3,8 @@
 Full volume, 2D slices (axial, coronal, sagittal) and 3D ROIs (32, 64, 128 a side, clamped to
 the volume) of one training-cohort volume, at fixed seeded positions, read by:
 - radiobject-axial / radiobject-isotropic: this commit's RadiObject, the cohort ingested from
-  DICOM with axial (X, Y, 1) or isotropic 64^3 tiles; stored values (HU + 1024), z reversed;
+  DICOM with axial (X, Y, 1) or isotropic 64^3 tiles; read at the NIfTI's positions through
+  the value mapping detected after ingest (on the synthetic data HU + 1024, z reversed);
 - monai (LoadImage), torchio (ScalarImage), nibabel-niigz: the .nii.gz, decoded whole per read;
 - nibabel-nii, zarr-axial, zarr-isotropic: the same voxels, uncompressed NIfTI or zarr 3 (zstd);
 - memmap: the raw int16 voxels of a .npy, memory-mapped: the fastest read this machine can do.

@@ -8,13 +8,13 @@ asv treats every number as lower-is-better: throughput is tracked as seconds per
 """
 
 from radibench import suite
-from radibench.frameworks import PEERS, LoaderSpec
+from radibench.frameworks import PEERS, STUDY, LoaderSpec
 from radibench.measure.counters import bytes_per_batch
 from radibench.measure.process import kept
 from radibench.measure.protocol import WARMUP_BATCHES, batch_cost_ratio, warm_batches
 from radibench.prepare import training
 
-FRAMEWORKS = ["radiobject", "monai", "torchio", "torchio_queue"]
+FRAMEWORKS = list(STUDY)  # the study's recipes; the best ones are in recipes.py
 
 
 class _Loaders:

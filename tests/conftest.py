@@ -28,3 +28,14 @@ def radiobject_uri(quick, tmp_path_factory):
     cohort = [(s.train_dicom_dir, s.id) for s in quick.subjects]
     radiobject.ingest_dicoms(uri, cohort, tiling="isotropic")
     return uri
+
+
+@pytest.fixture(scope="session")
+def radiobject_mapping(quick, radiobject_uri):
+    """How radiobject_uri's voxels map onto the quick NIfTI files, detected as setup_cache does."""
+    from radibench.prepare.ingest import detect_mapping
+
+    problems = {}
+    mapping = detect_mapping(problems, "radiobject", radiobject_uri, quick.subjects[0].train_nifti)
+    assert mapping is not None, problems
+    return mapping

@@ -1,7 +1,9 @@
 """Every reader returns the same voxels for the same access, after the stated differences.
 
-RadiObject keeps DICOM's stored values (HU + 1024) and orders slices the other way round
-(flipped_axes); every other reader gives the NIfTI file's int16 or float32 HU in its order.
+RadiObject's values and slice order map onto the NIfTI by the ValueMapping setup_cache detected
+after ingest (hu_offset, flipped_axes; on this synthetic data DICOM's stored values HU + 1024
+with the slices the other way round); every other reader gives the NIfTI file's int16 or
+float32 HU in its order.
 """
 
 import os
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 
 from radibench.data import baselines, store
+from radibench.frameworks.mapping import ValueMapping, detect
 from radibench.measure import reads
 from radibench.measure.protocol import relative_cost
 from radibench.prepare import partial_reads as cohort
@@ -41,14 +44,8 @@ def readers(prepared):
 
 
 def in_nifti_frame(result, fw, op: reads.Read) -> np.ndarray:
-    """Undo the stated differences of `fw`: z order and value offset."""
-    result = np.asarray(result).astype(np.int32)
-    axes = [a for a in fw.flipped_axes if a != op.axis]
-    if op.axis is not None:
-        axes = [a - (a > op.axis) for a in axes]
-    if axes:
-        result = np.flip(result, axis=axes)
-    return result - fw.hu_offset
+    """Undo the stated differences of `fw`: axis order and value offset."""
+    return ValueMapping(fw.hu_offset, fw.flipped_axes).to_reference(result, op.axis)
 
 
 def file_mapped(array) -> bool:
@@ -75,12 +72,17 @@ def test_every_reader_reads_the_same_voxels(operation, readers, reference):
         assert np.array_equal(got, expected), f"{name}: {operation} read other voxels"
 
 
-def test_radiobject_states_its_differences(readers, reference):
-    """The offset and the flip are real (so the test above could fail without them)."""
-    fw = readers["radiobject-isotropic"]
-    raw = fw.read_volume(0).astype(np.int32)
-    assert not np.array_equal(raw, reference)
-    assert np.array_equal(raw[:, :, ::-1] - 1024, reference)
+def test_radiobject_states_its_differences(prepared, readers, reference):
+    """The readers use the mapping setup_cache detected and recorded, it maps every voxel, and
+    it is not the identity here (so the test above could fail without it)."""
+    for name in cohort.RADIOBJECT:
+        fw = readers[name]
+        mapping = ValueMapping.from_json(prepared["mappings"][name])
+        assert fw.mapping == mapping, name
+        raw = fw.read_volume(0)
+        assert detect(raw, reference) == mapping
+        assert np.array_equal(mapping.to_reference(raw), reference)
+        assert mapping != ValueMapping() and not np.array_equal(raw, reference)
 
 
 def test_positions_are_fixed_and_inside(reference):

@@ -1,8 +1,9 @@
 """Every adapter yields the study's batches, and every patch is a real sub-volume of the data.
 
 Patches are found voxel for voxel in a reference read of the training cohort (nibabel, HU),
-after the stated differences: RadiObject keeps DICOM's stored values (HU + 1024) and orders the
-slices the other way round.
+after the stated differences: RadiObject's values and slice order map onto the NIfTI by the
+ValueMapping detected from the data, as setup_cache does (on this synthetic data, DICOM's stored
+values HU + 1024 with the slices the other way round; see tests/test_dicom_mapping.py).
 """
 
 import nibabel
@@ -41,15 +42,22 @@ def locate(patch: np.ndarray, volumes: dict) -> tuple[str, tuple[int, int, int]]
     return None
 
 
-def adapter(name, quick, radiobject_uri):
-    fw = frameworks.make(name, [s.train_nifti for s in quick.subjects], radiobject_uri)
-    fw.import_modules()
-    return fw
+@pytest.fixture(scope="module")
+def adapter(quick, radiobject_uri, radiobject_mapping, request):
+    def make(name):
+        niftis = [s.train_nifti for s in quick.subjects]
+        fw = frameworks.make(name, niftis, radiobject_uri, radiobject_mapping)
+        fw.import_modules()
+        fw.prepare(SPEC)  # the cached recipes build their cache first
+        request.addfinalizer(fw.close)
+        return fw
+
+    return make
 
 
 @pytest.mark.parametrize("name", sorted(frameworks.ADAPTERS))
-def test_batches_are_real_patches_of_the_cohort(name, quick, radiobject_uri, reference):
-    fw = adapter(name, quick, radiobject_uri)
+def test_batches_are_real_patches_of_the_cohort(name, adapter, reference):
+    fw = adapter(name)
     batches = fw.batches(SPEC)
     found = set()
     for _ in range(3):  # more than one epoch of the 4-subject cohort
@@ -67,16 +75,16 @@ def test_batches_are_real_patches_of_the_cohort(name, quick, radiobject_uri, ref
 
 
 @pytest.mark.parametrize("name", ["radiobject", "monai", "torchio_queue"])
-def test_random_patches_move(name, quick, radiobject_uri):
-    fw = adapter(name, quick, radiobject_uri)
+def test_random_patches_move(name, adapter):
+    fw = adapter(name)
     batches = fw.batches(SPEC)
     first, second = next(batches), next(batches)
     assert not np.array_equal(first.numpy(), second.numpy())
 
 
-def test_torchio_crop_or_pad_is_the_centre(quick, radiobject_uri, reference):
+def test_torchio_crop_or_pad_is_the_centre(adapter, reference):
     """Stated in the docs: the study's TorchIO loader always gives the central block."""
-    fw = adapter("torchio", quick, radiobject_uri)
+    fw = adapter("torchio")
     patch = next(fw.batches(SPEC))[0, 0].numpy()
     subject, offset = locate(patch.astype(np.int32), reference)
     shape = reference[subject].shape
@@ -94,13 +102,13 @@ def test_unknown_framework():
         frameworks.make("tensorflow")
 
 
-def test_bytes_read_per_batch_is_the_same_every_run(quick, radiobject_uri):
+def test_bytes_read_per_batch_is_the_same_every_run(quick, radiobject_uri, radiobject_mapping):
     """loaders.BytesRead is noise-free: two runs read exactly the same bytes, and a batch of
     four 64^3 uint16 patches needs at least their own size from disk."""
     from benchmarks.loaders import BytesRead
 
     cache = {"niftis": [str(s.train_nifti) for s in quick.subjects], "problems": {}}
-    cache["radiobject_uri"] = radiobject_uri
+    cache.update(radiobject_uri=radiobject_uri, mapping=radiobject_mapping.to_json())
     values = []
     for _ in range(2):
         bench = BytesRead()

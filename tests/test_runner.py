@@ -6,9 +6,11 @@ from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome, training
 
 
-def test_a_worker_run_counts_the_workers_memory(quick, radiobject_uri):
+def test_a_worker_run_counts_the_workers_memory(quick, radiobject_uri, radiobject_mapping):
     niftis = [s.train_nifti for s in quick.subjects]
-    out = run_in_fresh_process("radiobject", niftis, radiobject_uri, 1, warmup=1, timed=4)
+    out = run_in_fresh_process(
+        "radiobject", niftis, radiobject_uri, 1, warmup=1, timed=4, mapping=radiobject_mapping
+    )
     assert "failed" not in out, out.get("failed")
     assert out["num_workers"] == 1
     assert len(out["warm_batches"]) == 4

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -28,11 +29,19 @@ class LoaderSpec:
     batch_size: int = 4
     patch_size: tuple[int, int, int] = (64, 64, 64)
     num_workers: int = 0
+    # Patches a best-practice recipe draws from each loaded volume per epoch (MONAI's
+    # num_samples, TorchIO's samples_per_volume); the study's recipes draw one per item.
+    samples_per_volume: int = 4
+    # Threads each process may use inside its libraries (TileDB included); None keeps each
+    # library's own default, as the study did.
+    threads: int | None = None
+    # How DataLoader workers start: the study started every framework's with spawn; None lets
+    # each framework use what its users get (Framework.start_method).
+    start_method: str | None = "spawn"
 
     @property
     def multiprocessing_context(self) -> str | None:
-        # fork deadlocks once a TileDB context exists; every framework gets spawn alike.
-        return "spawn" if self.num_workers > 0 else None
+        return self.start_method if self.num_workers > 0 else None
 
     def training_loader_kwargs(self) -> dict:
         """torch DataLoader settings of a training loader, as RadiObject's own hard-codes them."""
@@ -55,12 +64,15 @@ class Framework(abc.ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
-    # How a voxel value relates to Hounsfield units: value = HU + hu_offset.
-    hu_offset: ClassVar[int] = 0
+    # How a voxel value relates to the NIfTI's HU: value = HU + hu_offset. The peers read the
+    # NIfTI itself (0 and no flip); RadiObject's come per dataset from a detected ValueMapping.
+    hu_offset: int = 0
     # Axes (x, y, z) whose order is reversed relative to the NIfTI files the peers read.
-    flipped_axes: ClassVar[tuple[int, ...]] = ()
+    flipped_axes: tuple[int, ...] = ()
     # Modules a user's script imports before building a loader; cold start excludes them.
     modules: ClassVar[tuple[str, ...]] = ()
+    # How its users' DataLoader workers start: Linux's default, fork, unless it cannot work.
+    start_method: ClassVar[str] = "fork"
 
     def import_modules(self) -> None:
         import importlib
@@ -68,9 +80,23 @@ class Framework(abc.ABC):
         for module in self.modules:
             importlib.import_module(module)
 
+    def prepare(self, spec: LoaderSpec) -> None:
+        """Build what the recipe caches before training (a cache in memory or on disk). Timed
+        as its own number, never hidden before the clock nor folded into cold start."""
+        return None
+
     def loader(self, spec: LoaderSpec):
         """A fresh iterable over training batches, built the way the framework's users do."""
         raise NotImplementedError(f"{self.label} is a file format, not a training loader")
+
+    def close(self) -> None:
+        """Remove what `prepare` wrote to disk."""
+        return None
+
+    def locate(self, batch) -> list[tuple[int, tuple[int, int, int]]]:
+        """Where each patch of a batch came from: (volume index, start voxel in this adapter's
+        own frame), read from what the framework reports with the batch."""
+        raise NotImplementedError(f"{self.label} does not report where its patches come from")
 
     def images(self, batch):
         """The image tensor of a batch, shaped (batch, 1, *patch_size)."""
@@ -114,22 +140,41 @@ class Framework(abc.ABC):
         region = tuple(slice(s, s + n) for s, n in zip(start, size, strict=True))
         return self.read_region(i, self.native(i, region))
 
-    def batches(self, spec: LoaderSpec) -> Iterator:
-        """Image batches from a fresh loader, across as many epochs as the caller wants."""
+    def batches(self, spec: LoaderSpec, raw: bool = False) -> Iterator:
+        """Image batches from a fresh loader, across as many epochs as the caller wants; with
+        `raw`, the loader's whole batches (what `locate` reads)."""
+        spec = dataclasses.replace(spec, start_method=spec.start_method or self.start_method)
         if spec.num_workers > 0:
             # Loaders that take no context argument (RadiObject's, TorchIO's Queue) use the
-            # default one: make it spawn too, so every framework starts workers alike.
+            # default one: make it the chosen one too.
             import torch.multiprocessing
 
-            torch.multiprocessing.set_start_method("spawn", force=True)
+            torch.multiprocessing.set_start_method(spec.start_method, force=True)
         loader = self.loader(spec)
         while True:
             produced = 0
             for batch in loader:
                 produced += 1
-                yield self.images(batch)
+                yield batch if raw else self.images(batch)
             if not produced:
                 raise EmptyEpoch(
                     f"{self.label}: an epoch produced no batch of {spec.batch_size} "
                     "(fewer subjects than the batch size, with drop_last)"
                 )
+
+
+def start_from_affine(path: str, affine) -> tuple[int, int, int]:
+    """The start voxel of a patch in the NIfTI file `path`, from the patch's affine: MONAI and
+    TorchIO move the affine with every crop, so file affine^-1 @ patch origin is the start."""
+    import numpy as np
+
+    origin = np.asarray(affine, dtype=float) @ np.array([0.0, 0.0, 0.0, 1.0])
+    start = np.linalg.solve(_file_affine(path), origin)[:3]
+    return tuple(int(v) for v in np.rint(start))
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_affine(path: str):
+    import nibabel
+
+    return nibabel.load(path).affine

@@ -12,6 +12,11 @@ Checked by running every upstream commit (see KNOWLEDGE in the team notes and RE
 Tiling: configure(tile=TileConfig(...)) in era 1, configure(write=WriteConfig(tile=...)) later.
 Partial reads: Volume.to_numpy(), axial(z), coronal(y), sagittal(x) and slice(x=, y=, z=) exist
 at every commit 02..HEAD; `vol[a:b, c:d, e:f]` only from 04, so ROIs use `slice`.
+Values and slice order are not an era's but each series': DICOM ingest (checked at 0.1.1) keeps the
+raw stored values (no rescale) and sorts slices by InstanceNumber, so relative to the NIfTI files
+they are HU + 1024 with z reversed on the synthetic data and plain HU in the NIfTI's order on a
+series with RescaleIntercept 0 numbered along +z. setup_cache detects the ValueMapping after ingest
+(radibench.frameworks.mapping) and hands it to the adapter; nothing here assumes one.
 Everything is feature-detected, never guessed from version numbers; a missing API raises
 NotImplementedError, which asv shows as n/a rather than failed. A package or module that exists
 but fails to import (a broken commit) is a failure, never n/a.
@@ -19,9 +24,11 @@ but fails to import (a broken commit) is a failure, never n/a.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 from radibench.frameworks.base import Framework, LoaderSpec
+from radibench.frameworks.mapping import ValueMapping, detect, read_nifti
 
 COLLECTION = "CT"
 
@@ -117,19 +124,46 @@ def open_collection(uri: str):
 
 
 class RadiObject(Framework):
-    """Random 64^3 patches read tile by tile, stored values (HU + 1024), z reversed."""
+    """Random 64^3 patches read tile by tile, in the values and slice order the ingest kept
+    (for DICOM: raw stored values, slices by InstanceNumber), mapped onto the NIfTI files by a
+    ValueMapping detected from the data (radibench.frameworks.mapping)."""
 
     name = "radiobject"
     label = "RadiObject"
     modules = ("radiobject", "radiobject.ml")
-    # DICOM ingest keeps the stored values (no rescale slope/intercept): HU + 1024 here.
-    hu_offset = 1024
-    # from_dicoms orders slices the other way round from SimpleITK's NIfTI (checked at 0.1.1).
-    flipped_axes = (2,)
+    # fork deadlocks once a TileDB context exists in the parent (a finding of the study).
+    start_method = "spawn"
 
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, mapping: ValueMapping | None = None, niftis=()):
+        """`mapping`: how the stored voxels relate to the NIfTI files, as setup_cache detected it
+        once after ingest; without one it is detected from volume 0 and niftis[0] when first
+        needed (never inside a timed call: benchmarks always pass it)."""
         self.uri = uri
+        self.niftis = [str(p) for p in niftis]
+        self._mapping = mapping
         self._volumes: dict = {}
+
+    @property
+    def mapping(self) -> ValueMapping:
+        if self._mapping is None:
+            self._mapping = self.detect_mapping()
+        return self._mapping
+
+    def detect_mapping(self) -> ValueMapping:
+        """Volume 0 (to_numpy) against the first NIfTI file (nibabel), voxel for voxel."""
+        if not self.niftis:
+            raise ValueError(
+                "the RadiObject adapter has no value mapping and no NIfTI file to detect it from"
+            )
+        return detect(self.read_volume(0), read_nifti(self.niftis[0]))
+
+    @property
+    def hu_offset(self) -> int:  # type: ignore[override]  # per dataset, not per class
+        return self.mapping.offset
+
+    @property
+    def flipped_axes(self) -> tuple[int, ...]:  # type: ignore[override]
+        return self.mapping.flipped_axes
 
     def volume(self, i: int):
         """Volume i, opened once and kept, as a user holding `collection[i]` would."""
@@ -148,9 +182,10 @@ class RadiObject(Framework):
         return self.volume(i).slice(x=x, y=y, z=z)
 
     def read_slice(self, i: int, axis: int, index: int):
-        """RadiObject's own slice calls (axial/coronal/sagittal), at the mirrored z."""
-        if axis == 2:
-            index = self.shape(i)[2] - 1 - index
+        """RadiObject's own slice calls (axial/coronal/sagittal), at the mirrored index along a
+        reversed axis."""
+        if axis in self.flipped_axes:
+            index = self.shape(i)[axis] - 1 - index
         vol = self.volume(i)
         return (vol.sagittal, vol.coronal, vol.axial)[axis](index)
 
@@ -177,11 +212,110 @@ class RadiObject(Framework):
             kwargs["pin_memory"] = False  # CPU only, as for the other frameworks
         first = next(iter(params))
         if first in ("collections", "collection"):
-            return create_training_dataloader(open_collection(self.uri), **kwargs)
+            return within_budget(
+                create_training_dataloader(open_collection(self.uri), **kwargs), spec
+            )
         if "modalities" in params:  # era 1: the RadiObject and collection names
             radi = radiobject.RadiObject(self.uri)
-            return create_training_dataloader(radi, modalities=[COLLECTION], **kwargs)
+            loader = create_training_dataloader(radi, modalities=[COLLECTION], **kwargs)
+            return within_budget(loader, spec)
         raise NotImplementedError(f"unknown create_training_dataloader signature: {list(params)}")
 
     def images(self, batch):
         return batch["image"]
+
+    def locate(self, batch):
+        """RadiObject's patch datasets return each patch's volume index and start (every era)."""
+        starts = batch["patch_start"]  # collated: one tensor per axis
+        return [
+            (int(i), tuple(int(axis[k]) for axis in starts)) for k, i in enumerate(batch["idx"])
+        ]
+
+
+def configure_read_threads(threads: int) -> int:
+    """Limit TileDB's compute and I/O thread pools (radiobject's read context defaults to 4;
+    OMP_NUM_THREADS does not reach TileDB) so every framework reads within one thread budget.
+    Returns the concurrency the read context now reports, read back, not assumed."""
+    import importlib
+
+    api()
+    ctx = importlib.import_module("radiobject.ctx")  # `radiobject.ctx` is a function at 02-15
+    config_class = getattr(ctx, "ReadConfig", None) or getattr(ctx, "IOConfig", None)
+    if config_class is None:
+        raise NotImplementedError("radiobject.ctx has neither ReadConfig nor IOConfig here")
+    fields = {"concurrency", "max_workers"} & set(config_class.model_fields)
+    settings = config_class(**dict.fromkeys(fields, threads))
+    ctx.configure(**{"read" if config_class.__name__ == "ReadConfig" else "io": settings})
+    get_ctx = getattr(ctx, "get_tiledb_ctx", None) or ctx.ctx
+    return int(get_ctx().config()["sm.compute_concurrency_level"])
+
+
+def _worker_threads(threads: int, then, worker_id: int) -> None:
+    """A spawned worker starts with radiobject's default context: apply the budget there too."""
+    configure_read_threads(threads)
+    if then is not None:
+        then(worker_id)
+
+
+def within_budget(loader, spec: LoaderSpec):
+    """`loader` with the thread budget applied here and in every worker it spawns."""
+    if spec.threads is not None:
+        configure_read_threads(spec.threads)
+        if spec.num_workers > 0:
+            loader.worker_init_fn = functools.partial(
+                _worker_threads, spec.threads, loader.worker_init_fn
+            )
+    return loader
+
+
+class RandomPatches:
+    """A torch Dataset of fresh random 64^3 patches through RadiObject's public Volume API
+    (`collection[i]`, `Volume.slice`, present at every commit): positions drawn from torch's
+    generator, so every epoch and every worker sees new crops; volumes opened once per process."""
+
+    def __init__(self, uri: str, count: int, shape, spec: LoaderSpec):
+        self.uri, self.count, self.shape = uri, count, tuple(shape)
+        self.patch, self.per_volume = spec.patch_size, spec.samples_per_volume
+        self._volumes: dict = {}
+
+    def __len__(self) -> int:
+        return self.count * self.per_volume
+
+    def __getstate__(self):
+        return {**self.__dict__, "_volumes": {}}  # a TileDB array cannot be pickled
+
+    def __getitem__(self, item: int) -> dict:
+        import torch
+
+        i = item // self.per_volume
+        if i not in self._volumes:
+            self._volumes[i] = open_collection(self.uri)[i]
+        start = [
+            int(torch.randint(0, n - p + 1, ()))
+            for n, p in zip(self.shape, self.patch, strict=True)
+        ]
+        x, y, z = (slice(s, s + p) for s, p in zip(start, self.patch, strict=True))
+        patch = self._volumes[i].slice(x=x, y=y, z=z)
+        return {"image": torch.from_numpy(patch[None]), "idx": i, "patch_start": tuple(start)}
+
+
+class RadiObjectRandom(RadiObject):
+    """Fresh random 64^3 patches every epoch (4 per subject), read tile by tile through
+    RadiObject's public Volume API in a plain torch Dataset: what a user writes while the
+    shipped loader repeats one patch per subject."""
+
+    name = "radiobject_random"
+    label = "RadiObject random"
+    modules = ("radiobject", "torch.utils.data")
+
+    def import_modules(self) -> None:
+        api()
+        super(RadiObject, self).import_modules()
+
+    def loader(self, spec: LoaderSpec):
+        import torch
+
+        collection = open_collection(self.uri)
+        dataset = RandomPatches(self.uri, len(collection), self.shape(0), spec)
+        loader = torch.utils.data.DataLoader(dataset, **spec.training_loader_kwargs())
+        return within_budget(loader, spec)

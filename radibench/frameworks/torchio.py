@@ -3,12 +3,13 @@
 `torchio`: SubjectsDataset with CropOrPad, as the study did. CropOrPad crops the CENTRE, so every
 patch of a subject is the same 64^3 block: a loader benchmark, not a training recipe.
 `torchio_queue`: the patch pipeline TorchIO users train with, Queue + UniformSampler (random
-patches); each loaded volume yields `samples_per_volume` patches, as TorchIO's docs advise.
+patches), configured as the Queue's docstring advises (max_length 300, several patches per
+loaded volume, the queue's own workers loading volumes, the outer loader with none).
 """
 
 from __future__ import annotations
 
-from radibench.frameworks.base import Framework, LoaderSpec
+from radibench.frameworks.base import Framework, LoaderSpec, start_from_affine
 
 
 class _TorchioBase(Framework):
@@ -35,6 +36,14 @@ class _TorchioBase(Framework):
 
         return batch["ct"][tio.DATA]
 
+    def locate(self, batch):
+        """From each patch's file name and affine: TorchIO moves the affine with every crop."""
+        paths, affines = batch["ct"]["path"], batch["ct"]["affine"]
+        return [
+            (self.niftis.index(str(path)), start_from_affine(str(path), affines[k]))
+            for k, path in enumerate(paths)
+        ]
+
 
 class Torchio(_TorchioBase):
     """The central 64^3 block (CropOrPad) of the whole decoded .nii.gz volume, HU."""
@@ -53,11 +62,12 @@ class Torchio(_TorchioBase):
 
 
 class TorchioQueue(_TorchioBase):
-    """Random 64^3 patches (UniformSampler), 4 per decoded .nii.gz volume, HU."""
+    """Queue + UniformSampler as its docstring advises: max_length 300, 4 random 64^3 patches
+    per decoded .nii.gz volume, volumes loaded by the queue's own workers; int16 HU."""
 
     name = "torchio_queue"
     label = "TorchIO Queue"
-    samples_per_volume = 4
+    max_length = 300
 
     def loader(self, spec: LoaderSpec):
         import torch
@@ -65,8 +75,8 @@ class TorchioQueue(_TorchioBase):
 
         queue = tio.Queue(
             self.subjects_dataset(),
-            max_length=4 * self.samples_per_volume,
-            samples_per_volume=self.samples_per_volume,
+            max_length=self.max_length,
+            samples_per_volume=spec.samples_per_volume,
             sampler=tio.UniformSampler(spec.patch_size),
             num_workers=spec.num_workers,
             shuffle_subjects=True,

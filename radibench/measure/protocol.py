@@ -122,3 +122,117 @@ def batch_cost_ratio(subject, reference, spec, warmup=1, timed=5) -> float:
     """relative_cost of one batch of two framework adapters' loaders, both warmed first."""
     a, b = warm_batches(subject, spec, warmup), warm_batches(reference, spec, warmup)
     return relative_cost(functools.partial(next, a), functools.partial(next, b), timed)
+
+
+@dataclasses.dataclass
+class RecipeResult:
+    """One recipe's run (run_recipe); every number per sample or per batch, never per epoch of
+    a recipe-specific length, so recipes with different patches per volume compare directly."""
+
+    framework: str
+    batch_size: int
+    num_workers: int
+    threads: int | None  # threads per process in every library (TileDB included)
+    subjects: int
+    samples_per_epoch: int  # subjects x samples_per_volume, the same for every recipe
+    cache_build: float  # seconds to build the recipe's cache (0 when it keeps none)
+    cold_start: float  # seconds from building the loader (cache ready) to its first batch
+    warm_batches: list[float]  # seconds for each timed batch after the warm-up
+    epoch_seconds_per_sample: float  # over two epochs' worth of samples, after the timed ones
+    peak_memory: int  # peak PSS of the process and its workers during the whole run
+    start_memory: int  # PSS before the cache and the loader (interpreter and imports)
+    memory_kind: str  # "pss", or "rss" where the kernel does not give PSS
+    distinct_patches: float | None  # distinct patch starts per subject over two epochs
+    first_batch_voxels: int | None  # voxels of the first batch compared with a reference read
+    first_batch_mismatches: int | None  # of those, how many differ
+    batch_shape: list[int]
+    dtype: str
+
+    @property
+    def seconds_per_sample(self) -> float:
+        return sum(self.warm_batches) / (len(self.warm_batches) * self.batch_size)
+
+    @property
+    def warm_batch(self) -> float:
+        return statistics.median(self.warm_batches)
+
+    @property
+    def slowest_batch(self) -> float:
+        """A queue that refills in bursts hides its refills in the median; this shows them."""
+        return max(self.warm_batches)
+
+    def to_json(self) -> dict:
+        out = dataclasses.asdict(self)
+        out.update(
+            seconds_per_sample=self.seconds_per_sample,
+            warm_batch=self.warm_batch,
+            slowest_batch=self.slowest_batch,
+        )
+        return out
+
+
+def run_recipe(
+    framework, spec, subjects: int, reference=None, warmup=WARMUP_BATCHES, timed=TIMED_BATCHES
+) -> RecipeResult:
+    """The study's protocol for one recipe, with what a fair comparison adds: the cache built and
+    timed on its own, memory as a sampled peak of the process tree (cache included), an epoch
+    of the same number of samples for every recipe, and the patches' positions recorded to count
+    distinct crops and to check the first batch against `reference(framework, batch)`."""
+    from radibench.measure.memory import PeakMemory
+
+    samples_per_epoch = subjects * spec.samples_per_volume
+    gc.collect()
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        framework.prepare(spec)
+        cache_build = time.perf_counter() - start
+        start = time.perf_counter()
+        batches = framework.batches(spec, raw=True)
+        first = next(batches)
+        cold_start = time.perf_counter() - start
+        first_positions = _positions(framework, first)
+        first = framework.images(first).clone()  # kept for the check and its shape
+        for _ in range(warmup):
+            next(batches)
+        warm = [timed_next(batches)[0] for _ in range(timed)]
+        seen, epoch_seconds = {}, 0.0
+        for _ in range(-(-2 * samples_per_epoch // spec.batch_size)):
+            seconds, batch = timed_next(batches)
+            epoch_seconds += seconds
+            for i, start_voxel in _positions(framework, batch) or ():
+                seen.setdefault(i, set()).add(start_voxel)
+        samples = -(-2 * samples_per_epoch // spec.batch_size) * spec.batch_size
+    framework.close()
+    voxels = mismatches = None
+    if reference is not None and first_positions is not None:
+        voxels, mismatches = reference(framework, first, first_positions)
+    return RecipeResult(
+        framework=framework.name,
+        batch_size=spec.batch_size,
+        num_workers=spec.num_workers,
+        threads=spec.threads,
+        subjects=subjects,
+        samples_per_epoch=samples_per_epoch,
+        cache_build=cache_build,
+        cold_start=cold_start,
+        warm_batches=warm,
+        epoch_seconds_per_sample=epoch_seconds / samples,
+        peak_memory=memory.peak_bytes,
+        start_memory=memory.start_bytes,
+        memory_kind=memory.kind,
+        distinct_patches=(
+            statistics.mean(len(s) for s in seen.values()) if first_positions and seen else None
+        ),
+        first_batch_voxels=voxels,
+        first_batch_mismatches=mismatches,
+        batch_shape=list(first.shape),
+        dtype=str(first.dtype),
+    )
+
+
+def _positions(framework, batch):
+    """Where each patch of a batch came from, or None if the framework does not say."""
+    try:
+        return framework.locate(batch)
+    except NotImplementedError:
+        return None

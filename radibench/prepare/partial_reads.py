@@ -4,7 +4,9 @@ The cohort: the first ACCESS_SUBJECTS subjects of the dataset's training cohort 
 same shape, so RadiObject keeps them in one collection; the full series differ in slice count and
 would be split). This commit's RadiObject ingests it three times (DICOM with axial tiles, DICOM
 with isotropic 64^3 tiles, NIfTI with isotropic tiles), each timed and measured on disk; the
-commit-independent baseline files are made once per dataset (radibench.data.baselines).
+commit-independent baseline files are made once per dataset (radibench.data.baselines). For the
+ingests read as RADIOBJECT readers, how the stored voxels map onto the NIfTI files is detected
+once, after the ingest (prepare.ingest.detect_mapping), and given to their adapters.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from radibench.data import baselines, store
 from radibench.measure import reads
 from radibench.measure.process import kept
 from radibench.prepare import outcome
-from radibench.prepare.ingest import ingest_cohort
+from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
 
 ACCESS_SUBJECTS = 2
 TILINGS = ["axial", "isotropic"]
@@ -65,6 +67,7 @@ def prepare(cache_dir: Path | None = None) -> dict:
         },
         "dicom_bytes": sum(store.disk_bytes(s.train_dicom_dir) for s in subjects),
         "uris": {},
+        "mappings": {},
         "ingest_seconds": {},
         "problems": {},
     }
@@ -78,6 +81,9 @@ def prepare(cache_dir: Path | None = None) -> dict:
         if seconds is not None:
             cache["ingest_seconds"][key] = seconds
             cache["uris"][key] = uri
+            if key in RADIOBJECT:
+                found = detect_mapping(problems, key, uri, subjects[0].train_nifti)
+                cache["mappings"][key] = found.to_json() if found else None
     return cache
 
 
@@ -91,7 +97,8 @@ def reader(cache: dict, name: str):
     if name in cache["uris"]:
         # Not import_modules(): that imports radiobject.ml (and so MONAI and TorchIO, ~2.6 s),
         # which a user reading volumes does not.
-        return RadiObject(cache["uris"][name])
+        mapping = recorded_mapping(cache["mappings"].get(name))
+        return RadiObject(cache["uris"][name], mapping, cache["paths"]["nii.gz"])
     classes = {
         "monai": monai.Monai,
         "torchio": torchio.Torchio,

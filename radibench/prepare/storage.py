@@ -5,6 +5,8 @@ may outlive them, so:
 - setup_cache ingests the training cohort with this commit's RadiObject twice: into a local
   folder, and into a local S3 server (radibench.storage.server) whose data dir lies in asv's
   cache folder; the server is stopped, the objects stay on disk: ingest is paid once per commit.
+  How the stored voxels map onto the NIfTI files is detected once, on the local copy (the S3
+  one is the same commit's ingest of the same files), and given to every adapter.
 - each benchmark process starts its own server on that data dir, plus the latency proxy
   (radibench.storage.netem) for the profile asked for, the first time its setup runs (asv re-runs
   setup before every sample, so they are kept for the life of the process); both die with the
@@ -19,9 +21,10 @@ from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import radiobject as radiobject_api
+from radibench.frameworks.mapping import ValueMapping
 from radibench.measure.process import kept
 from radibench.prepare import outcome
-from radibench.prepare.ingest import ingest_cohort
+from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
 
 S3_KEY = "radiobject-train"
 
@@ -40,6 +43,10 @@ def prepare(cache_dir: Path) -> dict:
     seconds = ingest_cohort(problems, "radiobject", local_uri, data.subjects)
     if seconds is None:
         return cache
+    found = detect_mapping(problems, "radiobject", local_uri, data.subjects[0].train_nifti)
+    if found is None:
+        return cache
+    cache["mapping"] = found.to_json()
     server = LocalS3Server(data_dir=cache_dir / "s3-data")
     cache.update(local_uri=local_uri, local_seconds=seconds, s3_key=S3_KEY)
     cache.update(s3_data_dir=str(server.data_dir), bucket=server.bucket)
@@ -65,6 +72,7 @@ class Connection:
     """Where one benchmark process reads the cohort: a local folder, or S3 through the proxy."""
 
     uri: str
+    mapping: ValueMapping | None = None  # as setup_cache detected it
     server: object | None = None  # LocalS3Server
     proxy: object | None = None  # NetemProxy
 
@@ -72,7 +80,7 @@ class Connection:
     def adapter(self):
         from radibench.frameworks import RadiObject
 
-        return kept(("adapter", self.uri), lambda: _imported(RadiObject(self.uri)))
+        return kept(("adapter", self.uri), lambda: _imported(RadiObject(self.uri, self.mapping)))
 
 
 def _imported(framework):
@@ -84,13 +92,14 @@ def connect(cache: dict, storage: str) -> Connection:
     """This process's connection for `storage` ("local", "s3-lan", "s3-cloud"), or what asv
     should show (n/a, failed)."""
     outcome.check(cache, "radiobject")
+    mapping = recorded_mapping(cache["mapping"])
     if storage == "local":
-        return Connection(cache["local_uri"])
+        return Connection(cache["local_uri"], mapping)
     outcome.check(cache, "s3")
-    return kept(("s3", storage), lambda: _serve(cache, storage.removeprefix("s3-")))
+    return kept(("s3", storage), lambda: _serve(cache, storage.removeprefix("s3-"), mapping))
 
 
-def _serve(cache: dict, profile: str) -> Connection:
+def _serve(cache: dict, profile: str, mapping: ValueMapping | None) -> Connection:
     from radibench.storage.netem import NetemProxy
     from radibench.storage.server import LocalS3Server
 
@@ -103,4 +112,4 @@ def _serve(cache: dict, profile: str) -> Connection:
     settings = server.settings.via(proxy.endpoint)
     settings.apply()  # kept for the process: spawned DataLoader workers inherit it
     radiobject_api.configure_s3(settings)
-    return Connection(settings.uri(cache["s3_key"]), server, proxy)
+    return Connection(settings.uri(cache["s3_key"]), mapping, server, proxy)

@@ -14,7 +14,7 @@ from radibench import suite
 from radibench.measure.protocol import TIMED_BATCHES, WARMUP_BATCHES
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome
-from radibench.prepare.ingest import ingest_cohort
+from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
 
 
 def prepare_training(
@@ -37,12 +37,16 @@ def prepare_training(
         seconds = ingest_cohort(problems, "radiobject", uri, data.subjects)
         if seconds is not None:
             cache.update(radiobject_uri=uri, ingest_seconds=seconds)
+            # How the stored voxels relate to the NIfTI (detected, never assumed).
+            found = detect_mapping(problems, "radiobject", uri, data.subjects[0].train_nifti)
+            cache["mapping"] = found.to_json() if found else None
+    mapping = recorded_mapping(cache.get("mapping"))
     for name in frameworks:
         if name in problems:
             continue
         for n in workers:
             cache["runs"][_key(name, n)] = run_in_fresh_process(
-                name, cache["niftis"], cache["radiobject_uri"], n, warmup, timed
+                name, cache["niftis"], cache["radiobject_uri"], n, warmup, timed, mapping=mapping
             )
     return cache
 
@@ -63,6 +67,7 @@ def adapter(cache: dict, framework: str):
     from radibench import frameworks
 
     outcome.check(cache, framework)
-    fw = frameworks.make(framework, cache["niftis"], cache["radiobject_uri"])
+    mapping = recorded_mapping(cache.get("mapping"))
+    fw = frameworks.make(framework, cache["niftis"], cache["radiobject_uri"], mapping)
     fw.import_modules()
     return fw

@@ -1,0 +1,128 @@
+"""Every framework as its own maintainers would configure it to train fast, beside the study's
+recipes: the comparison an ML engineer choosing a loader can trust.
+
+Same cohort, batch 4 of random 64^3 patches, one thread per process in every library (TileDB
+included), the same samples per epoch (subjects x 4), workers 0 and 2 (each framework's own
+worker start method; RadiObject needs spawn). Recipes (radibench/frameworks/):
+`radiobject` (shipped create_training_dataloader), `radiobject_random` (fresh random patches
+through the public Volume API), `monai` (study), `monai_cache` (CacheDataset), `monai_persistent`
+(PersistentDataset), `torchio` (study, CropOrPad), `torchio_queue` (Queue as its docs advise).
+Every number comes from one run per recipe in a fresh process during setup_cache
+(radibench.measure.protocol.run_recipe); asv's lower-is-better holds for all but the
+correctness counts, whose expected values are stated.
+"""
+
+from radibench import suite
+from radibench.frameworks import BEST, STUDY
+from radibench.prepare import recipes
+
+RECIPES = ["radiobject", "radiobject_random", "monai", "monai_cache", "monai_persistent"]
+RECIPES += ["torchio", "torchio_queue"]
+WORKERS = [0, 2]
+COHORTS = [10, 40, 100]
+SCALED = ["radiobject", *BEST]  # the study's recipes decode a volume per patch: no need
+assert set(RECIPES) == set(STUDY) | set(BEST)
+
+
+class _Runs:
+    """Shares one setup_cache (ingest + one run per recipe and worker count) between classes."""
+
+    timeout = suite.SETUP_CACHE_TIMEOUT
+    rounds = 1  # the numbers come from setup_cache's one run per recipe
+
+    def setup_cache(self):
+        return recipes.prepare(RECIPES, WORKERS)
+
+
+class Recipes(_Runs):
+    """Throughput, cold start, cache build and peak memory of each recipe (seconds, bytes)."""
+
+    params = [RECIPES, WORKERS]
+    param_names = ["recipe", "workers"]
+    version = suite.version("recipes-1")
+    unit = "seconds"
+
+    def setup(self, cache, recipe, workers):
+        self.result = recipes.result(cache, recipe, workers)
+
+    def track_seconds_per_sample(self, cache, recipe, workers):
+        """Seconds per sample over the 20 timed batches after 3 warm-up (1 / throughput)."""
+        return self.result["seconds_per_sample"]
+
+    def track_epoch_seconds_per_sample(self, cache, recipe, workers):
+        """Seconds per sample over two epochs of subjects x 4 samples, after the timed batches:
+        a queue's refills and a loader's epoch restarts included."""
+        return self.result["epoch_seconds_per_sample"]
+
+    def track_cold_start(self, cache, recipe, workers):
+        """Seconds from building the loader (its cache already built) to the first batch."""
+        return self.result["cold_start"]
+
+    def track_cache_build(self, cache, recipe, workers):
+        """Seconds to build the recipe's cache before training (0 for recipes without one)."""
+        return self.result["cache_build"]
+
+    def track_slowest_batch(self, cache, recipe, workers):
+        """The slowest of the 20 timed batches: where a queue's refill shows."""
+        return self.result["slowest_batch"]
+
+    def track_peak_memory(self, cache, recipe, workers):
+        """Peak memory (PSS, sampled) of the process and its workers during the whole run,
+        cache included; the interpreter and imports are part of it."""
+        return self.result["peak_memory"]
+
+    track_peak_memory.unit = "bytes"
+
+
+class Correctness(_Runs):
+    """What the patches are, recorded by every run: distinct random crops per subject over two
+    epochs (a seeded loader repeats one; lower is NOT better here) and voxels of the first batch
+    that differ from a reference read of the same box (expected 0)."""
+
+    params = [RECIPES]
+    param_names = ["recipe"]
+    version = suite.version("correctness-1")
+    unit = "count"
+
+    def setup(self, cache, recipe):
+        self.result = recipes.result(cache, recipe)
+
+    def track_distinct_patches(self, cache, recipe):
+        """Distinct patch positions per subject over two epochs (8 = a new crop every time)."""
+        return self.result["distinct_patches"]
+
+    def track_first_batch_mismatches(self, cache, recipe):
+        """Voxels of the first batch that differ from nibabel's read of the same box."""
+        return self.result["first_batch_mismatches"]
+
+
+class Cohorts:
+    """Seconds per sample and peak memory as the cohort grows (workers 0): where an in-memory
+    cache stops fitting the memory budget (RADIBENCH_MEMORY_BUDGET_GB; beyond it: n/a)."""
+
+    params = [SCALED, COHORTS]
+    param_names = ["recipe", "subjects"]
+    version = suite.version("cohorts-1")
+    timeout = 3 * suite.SETUP_CACHE_TIMEOUT
+    rounds = 1
+    unit = "seconds"
+
+    def setup_cache(self):
+        return recipes.prepare(SCALED, (0,), COHORTS)
+
+    def setup(self, cache, recipe, subjects):
+        self.result = recipes.result(cache, recipe, 0, subjects)
+
+    def track_seconds_per_sample(self, cache, recipe, subjects):
+        """Seconds per sample over the 20 timed batches (1 / throughput)."""
+        return self.result["seconds_per_sample"]
+
+    def track_peak_memory(self, cache, recipe, subjects):
+        """Peak memory (PSS) of the process and its workers, cache included."""
+        return self.result["peak_memory"]
+
+    track_peak_memory.unit = "bytes"
+
+    def track_cache_build(self, cache, recipe, subjects):
+        """Seconds to build the recipe's cache (0 without one)."""
+        return self.result["cache_build"]

@@ -1,0 +1,114 @@
+"""The recipe comparison (benchmarks/recipes.py) on the quick data: each recipe reads the voxels
+it claims, the shipped RadiObject loader's fixed patches show as a finding, caches are built
+before the clock and timed on their own, TileDB keeps to the thread budget, and a cache over
+the memory budget is n/a with the numbers named."""
+
+import pytest
+
+from radibench import frameworks
+from radibench.frameworks import radiobject as radiobject_api
+from radibench.measure.protocol import run_recipe
+from radibench.measure.voxels import reference_check
+from radibench.prepare import recipes
+
+SPEC = frameworks.LoaderSpec(threads=1, start_method=None)
+
+
+@pytest.fixture(scope="module")
+def run(quick, radiobject_uri, radiobject_mapping):
+    niftis = [str(s.train_nifti) for s in quick.subjects]
+
+    def run(name):
+        fw = frameworks.make(name, niftis, radiobject_uri, radiobject_mapping)
+        fw.import_modules()
+        return run_recipe(fw, SPEC, len(niftis), reference_check(niftis), warmup=1, timed=2)
+
+    return run
+
+
+@pytest.mark.parametrize("name", sorted(frameworks.ADAPTERS))
+def test_every_recipe_reads_the_voxels_it_claims(name, run):
+    result = run(name)
+    assert result.first_batch_voxels == SPEC.batch_size * 64**3
+    assert result.first_batch_mismatches == 0
+    assert result.batch_shape == [SPEC.batch_size, 1, 64, 64, 64]
+    assert result.peak_memory >= result.start_memory > 0
+    assert result.samples_per_epoch == 4 * SPEC.samples_per_volume
+
+
+@pytest.mark.parametrize(
+    ("name", "distinct"),
+    [("radiobject", 1), ("torchio", 1), ("radiobject_random", 6), ("monai_cache", 6)],
+)
+def test_distinct_patches_show_a_loader_that_repeats_itself(name, distinct, run):
+    """The shipped loader seeds each item's position with its index (one patch per subject,
+    every epoch) and CropOrPad is always the centre; random recipes move (2 epochs x 4 each,
+    at most 8 distinct; collisions are possible on the small quick volumes)."""
+    found = run(name).distinct_patches
+    assert found == distinct if distinct == 1 else found >= distinct
+
+
+@pytest.mark.parametrize("name", ["monai_cache", "monai_persistent"])
+def test_a_cache_is_built_before_the_clock_and_timed_on_its_own(name, quick):
+    fw = frameworks.make(name, [s.train_nifti for s in quick.subjects])
+    fw.import_modules()
+    with pytest.raises(AttributeError):
+        next(fw.batches(SPEC))  # no loader without its cache: it cannot hide in cold start
+    fw.prepare(SPEC)
+    assert tuple(next(fw.batches(SPEC)).shape) == (4, 1, 64, 64, 64)
+    fw.close()
+
+
+def test_a_wrong_voxel_is_counted(run, quick, radiobject_uri, radiobject_mapping):
+    """The first-batch check is not a formality: an offset one off fails every voxel."""
+    import dataclasses
+
+    niftis = [str(s.train_nifti) for s in quick.subjects]
+    wrong = dataclasses.replace(radiobject_mapping, offset=radiobject_mapping.offset + 1)
+    fw = frameworks.make("radiobject_random", niftis, radiobject_uri, wrong)
+    fw.import_modules()
+    result = run_recipe(fw, SPEC, len(niftis), reference_check(niftis), warmup=0, timed=1)
+    assert result.first_batch_mismatches == result.first_batch_voxels > 0
+
+
+def test_tiledb_reads_within_the_thread_budget(radiobject_uri, radiobject_mapping):
+    """radiobject's read context defaults to 4 threads; the budget is read back from TileDB."""
+    fw = frameworks.make("radiobject", (), radiobject_uri, radiobject_mapping)
+    fw.loader(frameworks.LoaderSpec(threads=1))
+    assert radiobject_api.configure_read_threads(1) == 1
+    assert radiobject_api.configure_read_threads(2) == 2
+
+
+def test_workers_get_the_thread_budget_too(radiobject_uri, radiobject_mapping):
+    """Spawned workers start with radiobject's defaults: the loader's worker_init_fn applies
+    the budget there, then radiobject's own worker_init_fn."""
+    spec = frameworks.LoaderSpec(num_workers=2, threads=1)
+    fw = frameworks.make("radiobject", (), radiobject_uri, radiobject_mapping)
+    init = fw.loader(spec).worker_init_fn
+    assert init.func is radiobject_api._worker_threads
+    assert init.args[0] == 1 and init.args[1] is not None
+
+
+def test_a_cache_over_the_memory_budget_is_na(quick, monkeypatch):
+    monkeypatch.setenv(recipes.MEMORY_BUDGET_ENV, "0.01")
+    problems = {}
+    assert not recipes._fits(problems, "k", "monai_cache", quick, 100)
+    kind, why = problems["k"]
+    assert kind == "n/a" and "over the memory budget of 0.0 GB" in why and "needs" in why
+    assert recipes._fits(problems, "k2", "monai_persistent", quick, 100)  # on disk, not RAM
+
+
+def test_prepare_records_every_recipe_and_copies_larger_cohorts(
+    quick, data_root, tmp_path, monkeypatch
+):
+    """setup_cache as asv runs it: a 6-subject cohort from the 4 quick subjects, every file a
+    copy (no framework reads another subject's pages), one result per recipe."""
+    monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
+    monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
+    cache = recipes.prepare(["radiobject_random", "monai_cache"], (0,), (6,), cache_dir=tmp_path)
+    copies = sorted((tmp_path / "cohort-6").glob("*.nii.gz"))
+    assert len(copies) == 6 and len({p.stat().st_ino for p in copies}) == 6
+    for recipe in ("radiobject_random", "monai_cache"):
+        result = recipes.result(cache, recipe, 0, 6)
+        assert result["subjects"] == 6 and result["first_batch_mismatches"] == 0
+    assert cache["mappings"][6]["offset"] == 1024
