@@ -30,8 +30,12 @@ bench: venv
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
 	@echo "then open http://127.0.0.1:8080/"
 
+# The recipe comparison (this machine's newest results) and the study's loaders and S3 numbers
+# (measured on an earlier machine): one report per machine, never mixed.
 report: venv
-	$(BIN)/radibench report
+	rm -rf docs/report
+	$(BIN)/radibench report --machine xeon-2c-24g --out docs/report
+	$(BIN)/radibench report --machine epyc-2c-24g --out docs/report/study
 
 lint: venv
 	$(BIN)/ruff check .

@@ -165,3 +165,21 @@ def test_the_synthetic_datas_mapping_would_misread_the_ct_derived_series(
     CT-derived series, read other voxels (so the tests above can fail)."""
     with pytest.raises(AssertionError, match="radiobject: volume 0"):
         same_voxels_everywhere(ct_derived, ct_derived_uri, ValueMapping(1024, (2,)), volumes=(0,))
+
+
+@pytest.mark.parametrize("name", sorted(frameworks.ADAPTERS))
+def test_every_recipes_first_batch_is_the_ct_derived_series_voxels(
+    name, ct_derived, ct_derived_uri, ct_derived_mapping
+):
+    """The training loaders too, each recipe's first batch checked voxel for voxel where the
+    recipe says its patches came from (radibench.measure.voxels)."""
+    from radibench.measure.protocol import run_recipe
+    from radibench.measure.voxels import reference_check
+
+    niftis = [str(s.train_nifti) for s in ct_derived.subjects]
+    fw = frameworks.make(name, niftis, ct_derived_uri, ct_derived_mapping)
+    fw.import_modules()
+    spec = LoaderSpec(threads=1, start_method=None)
+    result = run_recipe(fw, spec, len(niftis), reference_check(niftis), warmup=0, timed=1)
+    assert result.first_batch_voxels == spec.batch_size * 64**3
+    assert result.first_batch_mismatches == 0

@@ -7,6 +7,8 @@ parameter or an inverted winner fails here.
 
 from __future__ import annotations
 
+import ast
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -17,8 +19,36 @@ import pytest
 from radibench.tools import report
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "asv_results"
+# The current suite (study-only loaders, storage, recipes) at one commit; FIXTURE is the older
+# suite, whose loaders still held torchio_queue. Both made by FIXTURE / "generate.py".
+RECIPES_FIXTURE = FIXTURE.parent / "asv_results_recipes"
 MACHINE = "fixture-machine"
 FRAMEWORKS = ["radiobject", "monai", "torchio", "torchio_queue"]
+RECIPE_BENCHMARKS = [
+    f"recipes.Recipes.{m}"
+    for m in (
+        "track_seconds_per_sample",
+        "track_epoch_seconds_per_sample",
+        "track_cold_start",
+        "track_cache_build",
+        "track_slowest_batch",
+        "track_peak_memory",
+    )
+]
+RECIPE_BENCHMARKS += [
+    "recipes.Correctness.track_distinct_patches",
+    "recipes.Correctness.track_first_batch_mismatches",
+]
+RECIPE_BENCHMARKS += [
+    f"recipes.Cohorts.{m}"
+    for m in (
+        "track_seconds_per_sample",
+        "track_epoch_seconds_per_sample",
+        "track_peak_memory",
+        "track_cache_build",
+    )
+]
+FASTEST = "the highest samples/s over two epochs (refills included)"  # the throughput regime
 CHARTS = [
     "framework_throughput.png",
     "framework_cold_start.png",
@@ -151,7 +181,7 @@ def test_summary_json_round_trips(built):
     loaded = json.loads((out / "summary.json").read_text())
     assert loaded["commit"] == summary["commit"]
     assert loaded["charts"] == CHARTS
-    assert loaded["missing"] == []
+    assert loaded["missing"] == RECIPE_BENCHMARKS  # the older suite had no recipes.py
     value = loaded["frameworks"]["cold_start"]["values"]["monai"]["value"]
     assert value == summary["frameworks"]["cold_start"]["values"]["monai"].value
     assert loaded["storage"]["warm_batch"]["values"]["s3-cloud (2 workers)"]["value"] is None
@@ -250,9 +280,375 @@ def test_benchmarks_are_found_whatever_class_holds_them(tmp_path):
         path.write_text(json.dumps(data))
 
     summary = report.build_report(results, tmp_path / "out")
-    assert summary["missing"] == []
+    assert summary["missing"] == RECIPE_BENCHMARKS
     assert summary["frameworks"]["cold_start"]["benchmark"] == "loaders.ColdStart.time_first_batch"
     cold = raw_column(newest_raw(), "loaders.TrainingLoader.time_first_batch", "result")
     values = summary["frameworks"]["cold_start"]["values"]
     assert [values[f].value for f in FRAMEWORKS] == cold
     assert "`loaders.Memory.peakmem_training`" in (tmp_path / "out" / "report.md").read_text()
+
+
+# --- the recipe comparison (benchmarks/recipes.py) ----------------------------------------------
+# Expected values are recomputed here from the fixture's JSON (itertools.product over asv's
+# parameter grid, NaN and null as n/a), never taken from report_recipes.
+
+STUDY = {"radiobject", "monai", "torchio"}
+RECIPE_CHARTS = ["recipes_throughput_memory.png", "recipes_cohorts.png"]
+
+
+def recipes_raw(folder: Path = RECIPES_FIXTURE) -> dict:
+    (path,) = [p for p in (folder / MACHINE).glob("*.json") if p.name != "machine.json"]
+    return json.loads(path.read_text())
+
+
+def grid(data: dict, name: str) -> dict:
+    """{parameter combination: value or None} of one benchmark, read the plain way."""
+    combos = itertools.product(*raw_column(data, name, "params"))
+    values = raw_column(data, name, "result")
+    return {
+        tuple(ast.literal_eval(v) for v in combo): (
+            None if value is None or value != value else value
+        )
+        for combo, value in zip(combos, values, strict=True)
+    }
+
+
+def family(recipe: str) -> str:
+    return recipe.split("_")[0]
+
+
+def expected_rows(data: dict) -> dict:
+    """{(recipe, workers): {column: number}} straight from the raw results."""
+    m = {k: grid(data, f"recipes.Recipes.track_{k}") for k in (
+        "seconds_per_sample", "epoch_seconds_per_sample", "cold_start", "cache_build",
+        "slowest_batch", "peak_memory")}  # fmt: skip
+    distinct = grid(data, "recipes.Correctness.track_distinct_patches")
+    wrong = grid(data, "recipes.Correctness.track_first_batch_mismatches")
+    rows = {}
+    for combo, spp in m["seconds_per_sample"].items():
+        recipe = combo[0]
+        build, cold = m["cache_build"][combo], m["cold_start"][combo]
+        rows[combo] = {
+            "samples_per_s": None if spp is None else 1 / spp,
+            "epoch_samples_per_s": 1 / m["epoch_seconds_per_sample"][combo],
+            "cold_start": cold,
+            "cache_build": build,
+            "slowest_batch": m["slowest_batch"][combo],
+            "peak_memory": m["peak_memory"][combo],
+            "first_batch": build + cold,
+            "distinct": distinct[(recipe,)],
+            "mismatches": wrong[(recipe,)],
+        }
+    return rows
+
+
+def md_table(md: str, heading: str) -> tuple[list[str], list[list[str]]]:
+    """(header cells, rows of cells) of the first table after a markdown heading."""
+    lines = md.splitlines()
+    start = lines.index(heading)
+    table = []
+    for line in lines[start + 1 :]:
+        if line.startswith("|"):
+            table.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif table:
+            break
+    return table[0], table[2:]
+
+
+def unit_divisor(header: str) -> float:
+    unit = header.rsplit("(", 1)[-1].rstrip(")") if header.endswith(")") else ""
+    return {"ms": 1e-3, "s": 1.0, "MiB": 2**20, "GiB": 2**30}.get(unit, 1.0)
+
+
+def shown(value: float | None, header: str = "") -> str:
+    return "n/a" if value is None else f"{value / unit_divisor(header):.4g}"
+
+
+@pytest.fixture(scope="module")
+def recipes_built(tmp_path_factory) -> tuple[Path, dict, str]:
+    out = tmp_path_factory.mktemp("recipes-report")
+    summary = report.build_report(RECIPES_FIXTURE, out)
+    return out, summary, (out / "report.md").read_text()
+
+
+def edited_recipes(tmp_path: Path, change) -> tuple[dict, str]:
+    """The report of a copy of the recipe fixture whose raw results `change` edited."""
+    results = tmp_path / "results"
+    shutil.copytree(RECIPES_FIXTURE, results, ignore=shutil.ignore_patterns("*.py"))
+    (path,) = [p for p in (results / MACHINE).glob("*.json") if p.name != "machine.json"]
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    summary = report.build_report(results, tmp_path / "out")
+    return summary, (tmp_path / "out" / "report.md").read_text()
+
+
+def set_value(data: dict, name: str, combo: tuple, value) -> None:
+    combos = [
+        tuple(ast.literal_eval(v) for v in c)
+        for c in itertools.product(*raw_column(data, name, "params"))
+    ]
+    data["results"][name][0][combos.index(combo)] = value
+
+
+def test_the_recipe_fixture_is_the_current_suite(recipes_built):
+    _, summary, _ = recipes_built
+    assert summary["missing"] == []
+    assert summary["frameworks"]["throughput"]["values"].keys() == STUDY  # no torchio_queue
+    assert summary["charts"][-2:] == RECIPE_CHARTS
+
+
+def test_every_recipe_table_equals_the_fixture(recipes_built):
+    _, summary, md = recipes_built
+    rows = expected_rows(recipes_raw())
+    columns = {  # header start -> expected key
+        "samples/s over two epochs": "epoch_samples_per_s", "cold start": "cold_start",
+        "cache build": "cache_build", "slowest batch": "slowest_batch",
+        "peak memory": "peak_memory", "distinct patches": "distinct",
+        "first-batch voxel mismatches": "mismatches",
+    }  # fmt: skip
+    for workers in (0, 2):
+        header, table = md_table(md, f"### Every recipe, {workers} workers")
+        assert not any("winner" in h for h in header)
+        assert header[:3] == ["recipe", "set", "samples/s"]
+        assert [r[0] for r in table] == [r for r, w in rows if w == workers]
+        for cells in table:
+            want = rows[cells[0], workers]
+            assert cells[1] == ("study" if cells[0] in STUDY else "best")
+            assert cells[2] == shown(want["samples_per_s"])
+            for i, head in enumerate(header[3:-1], start=3):
+                key = next(v for k, v in columns.items() if head.startswith(k))
+                assert cells[i] == shown(want[key], head), (cells[0], head)
+            assert cells[-1] == ""  # no n/a in this row, so no note
+    for row in summary["recipes"]["rows"]:
+        want = rows[row["recipe"], row["workers"]]
+        assert row["samples_per_s"] == pytest.approx(want["samples_per_s"])
+        assert row["peak_memory"] == want["peak_memory"]
+        assert row["first_batch"] == pytest.approx(want["first_batch"])
+
+
+def test_ladder_goes_from_the_study_recipe_to_each_best_recipe(recipes_built):
+    _, summary, md = recipes_built
+    rows = expected_rows(recipes_raw())
+    ladder = summary["recipes"]["ladder"]
+    expected = [
+        (family(best), workers, study, best)
+        for study in ("radiobject", "monai", "torchio")
+        for workers in (0, 2)
+        for best, w in rows
+        if w == workers and family(best) == study and best != study
+    ]
+    assert sorted((r["family"], r["workers"], r["study"], r["best"]) for r in ladder) == sorted(
+        expected
+    )
+    lines = md.splitlines()
+    for r in ladder:
+        study, best = rows[r["study"], r["workers"]], rows[r["best"], r["workers"]]
+        factor = best["epoch_samples_per_s"] / study["epoch_samples_per_s"]
+        memory = best["peak_memory"] / study["peak_memory"]
+        assert r["throughput_factor"] == pytest.approx(factor)
+        assert r["memory_factor"] == pytest.approx(memory)
+        start = f"| {r['workers']} | {r['study']} | {study['epoch_samples_per_s']:.4g} |"
+        line = next(x for x in lines if x.startswith(start) and f"| {r['best']} |" in x)
+        assert f"| {best['epoch_samples_per_s']:.4g} | {factor:.4g} |" in line
+        assert line.endswith(f"| {memory:.4g} |")
+
+
+def test_headline_compares_radiobject_with_each_peers_best_recipe(recipes_built):
+    _, summary, md = recipes_built
+    rows = expected_rows(recipes_raw())
+    header, table = md_table(md, "### Headline: RadiObject against each peer's best recipe")
+    assert header[4:6] == ["radiobject ÷ best", "radiobject_random ÷ best"]
+    assert len(table) == 4  # 2 peers x 2 worker counts
+    names = {"MONAI": "monai", "TorchIO": "torchio"}
+    for cells in table:
+        workers, peer = int(cells[0]), names[cells[1]]
+        theirs = {r: v for (r, w), v in rows.items() if w == workers and family(r) == peer}
+        best = max(theirs, key=lambda r: theirs[r]["epoch_samples_per_s"])
+        top = theirs[best]["epoch_samples_per_s"]
+        assert cells[2] == best
+        assert cells[3] == f"{top:.4g}"
+        ours = {
+            r: rows[r, workers]["epoch_samples_per_s"] for r in ("radiobject", "radiobject_random")
+        }
+        assert cells[4] == f"{ours['radiobject'] / top:.4g}"
+        assert cells[5] == f"{ours['radiobject_random'] / top:.4g}"
+        study = ours["radiobject"] / theirs[peer]["epoch_samples_per_s"]
+        assert cells[6] == f"{study:.4g} (radiobject ÷ {peer})"
+    assert any(r["peer_best"] != "monai" for r in summary["recipes"]["headline"])
+
+
+@pytest.mark.parametrize(
+    ("key", "what", "higher"),
+    [
+        ("epoch_samples_per_s", FASTEST, True),
+        ("first_batch", "the shortest time to a first batch, its cache build included", False),
+        ("peak_memory", "the lowest peak memory", False),
+    ],
+)
+def test_regimes_name_the_winner_and_say_when_a_peer_wins(recipes_built, key, what, higher):
+    _, summary, md = recipes_built
+    rows = expected_rows(recipes_raw())
+    sentences = summary["recipes"]["regimes"]
+    peer_wins = 0
+    for workers in (0, 2):
+        here = {r: v[key] for (r, w), v in rows.items() if w == workers}
+        winner = (max if higher else min)(here, key=here.get)
+        (sentence,) = [s for s in sentences if s.startswith(f"At {workers} workers, {what}: ")]
+        assert sentence.split(": ", 1)[1].startswith(f"{winner} (")
+        assert f"- {sentence}" in md
+        peer = family(winner) != "radiobject"
+        peer_wins += peer
+        assert ("A peer wins this regime" in sentence) == peer
+        if key == "epoch_samples_per_s":
+            assert f"{here[winner]:.4g} samples/s" in sentence
+        if peer:  # and it names RadiObject's best beside it
+            ours = {r: v for r, v in here.items() if family(r) == "radiobject"}
+            assert f"RadiObject's best there: {(max if higher else min)(ours, key=ours.get)}, " in (
+                sentence
+            )
+    assert peer_wins, "the fixture should let a peer win this regime at one worker count"
+
+
+def test_a_peer_with_the_highest_samples_per_s_is_named(tmp_path):
+    """Make torchio_queue the fastest at 0 workers: the regime and the headline must say so."""
+    name = "recipes.Recipes.track_epoch_seconds_per_sample"
+    summary, md = edited_recipes(
+        tmp_path, lambda d: set_value(d, name, ("torchio_queue", 0), 0.001)
+    )
+    (sentence,) = [
+        s for s in summary["recipes"]["regimes"]
+        if s.startswith(f"At 0 workers, {FASTEST}: ")
+    ]  # fmt: skip
+    assert sentence.startswith(f"At 0 workers, {FASTEST}: torchio_queue (TorchIO)")
+    assert "1000 samples/s" in sentence and "A peer wins this regime" in sentence
+    _, table = md_table(md, "### Headline: RadiObject against each peer's best recipe")
+    row = next(c for c in table if c[:2] == ["0", "TorchIO"])
+    assert row[2] == "torchio_queue" and row[3] == "1000"
+    assert float(row[4]) < 1 and float(row[5]) < 1
+
+
+def test_cohort_na_cell_shows_na_and_its_reason_only_there(recipes_built):
+    _, summary, md = recipes_built
+    data = recipes_raw()
+    spp = grid(data, "recipes.Cohorts.track_seconds_per_sample")
+    peak = grid(data, "recipes.Cohorts.track_peak_memory")
+    na = [c for c, v in spp.items() if v is None]
+    assert na == [("monai_cache", 100)]  # the fixture's cache over the memory budget
+    header, table = md_table(md, "### Cohort scaling")
+    epoch = grid(data, "recipes.Cohorts.track_epoch_seconds_per_sample")
+    assert header[:2] == ["recipe", "subjects"]
+    for cells in table:
+        combo = (cells[0], int(cells[1]))
+        assert cells[2] == shown(None if spp[combo] is None else 1 / spp[combo])
+        assert cells[3] == shown(None if epoch[combo] is None else 1 / epoch[combo])
+        assert cells[4] == shown(peak[combo], header[4])
+        if combo in na:
+            assert cells[2:6] == ["n/a"] * 4
+            assert cells[-1] == "n/a: cache over the memory budget or not run"
+        else:
+            assert cells[-1] == ""
+    assert md.count("cache over the memory budget or not run") == 2  # the row and its sentence
+    (trend,) = [s for s in summary["recipes"]["cohort_trends"] if s.startswith("monai_cache:")]
+    assert "n/a at 100 subjects" in trend and "at 40 (" in trend  # compared up to 40
+    (trend,) = [s for s in summary["recipes"]["cohort_trends"] if s.startswith("radiobject:")]
+    a, b = 1 / epoch["radiobject", 10], 1 / epoch["radiobject", 100]
+    assert (
+        f"samples/s over two epochs {a:.4g} at 10 subjects -> {b:.4g} at 100 ({b / a:.4g}x)"
+        in trend
+    )
+    assert "n/a" not in trend
+
+
+def test_correctness_findings(recipes_built):
+    _, summary, md = recipes_built
+    data = recipes_raw()
+    distinct = grid(data, "recipes.Correctness.track_distinct_patches")
+    wrong = grid(data, "recipes.Correctness.track_first_batch_mismatches")
+    findings = summary["recipes"]["findings"]
+    assert {r for (r,), v in distinct.items() if v == 1} == {"radiobject", "torchio"}
+    for (recipe,), value in distinct.items():
+        said = f"{recipe} repeats one patch per subject" in " ".join(findings)
+        assert said == (value == 1), recipe
+    for (recipe,), value in wrong.items():
+        said = [f for f in findings if f.startswith(f"{recipe} read other voxels")]
+        assert bool(said) == (value > 0), recipe
+        if value:
+            assert f"{value} voxels of its first batch differ" in said[0]
+            assert f"- {said[0]}" in md
+
+
+def test_distinct_patches_one_is_a_finding_and_eight_is_not(tmp_path):
+    name = "recipes.Correctness.track_distinct_patches"
+
+    def change(data):
+        set_value(data, name, ("radiobject_random",), 1)
+        set_value(data, name, ("radiobject",), 8)
+
+    summary, _ = edited_recipes(tmp_path, change)
+    findings = " ".join(summary["recipes"]["findings"])
+    assert "radiobject_random repeats one patch per subject" in findings
+    assert "radiobject repeats" not in findings
+
+
+def test_a_failed_recipe_shows_na_and_wins_nothing(tmp_path):
+    def fail(data):
+        for method in ("track_seconds_per_sample", "track_epoch_seconds_per_sample"):
+            set_value(data, f"recipes.Recipes.{method}", ("monai_cache", 2), None)
+
+    summary, md = edited_recipes(tmp_path, fail)
+    _, table = md_table(md, "### Every recipe, 2 workers")
+    row = next(c for c in table if c[0] == "monai_cache")
+    assert row[2] == "n/a" and row[-1] == "n/a: not run or failed"
+    assert all(c[-1] == "" for c in table if c[0] != "monai_cache")
+    (sentence,) = [
+        s for s in summary["recipes"]["regimes"]
+        if s.startswith(f"At 2 workers, {FASTEST}: ")
+    ]  # fmt: skip
+    assert "monai_cache" not in sentence
+    _, table = md_table(md, "### Headline: RadiObject against each peer's best recipe")
+    assert next(c for c in table if c[:2] == ["2", "MONAI"])[2] == "monai_persistent"
+
+
+def test_recipe_charts_are_pngs_of_the_expected_size(recipes_built):
+    out, summary, md = recipes_built
+    for name in RECIPE_CHARTS:
+        assert name in summary["charts"]
+        pixels = matplotlib.image.imread(out / name)
+        assert pixels.shape[:2] == (450, 800), name
+        assert pixels[..., :3].std() > 0.05, f"{name} looks blank"
+        assert f"]({name})" in md
+
+
+def test_recipes_in_summary_json(recipes_built):
+    out, summary, _ = recipes_built
+    loaded = json.loads((out / "summary.json").read_text())
+    assert loaded["recipes"]["regimes"] == summary["recipes"]["regimes"]
+    rows = {(r["recipe"], r["workers"]): r for r in loaded["recipes"]["rows"]}
+    assert rows["monai_cache", 2]["samples_per_s"] == pytest.approx(
+        expected_rows(recipes_raw())["monai_cache", 2]["samples_per_s"]
+    )
+    cohort = {(r["recipe"], r["subjects"]): r for r in loaded["recipes"]["cohorts"]}
+    assert cohort["monai_cache", 100]["samples_per_s"] is None
+
+
+def test_older_results_with_torchio_queue_loaders_still_report(built):
+    """Results from before recipes.py: torchio_queue among the loaders, no recipe rows."""
+    out, summary = built
+    assert "torchio_queue" in summary["frameworks"]["throughput"]["values"]
+    assert summary["recipes"]["rows"] == [] and summary["recipes"]["regimes"] == []
+    md = (out / "report.md").read_text()
+    assert "Every recipe" not in md and "Headline" not in md
+    assert not any(name in summary["charts"] for name in RECIPE_CHARTS)
+
+
+def test_recipes_alone_report(tmp_path):
+    """Results with only the recipe benchmarks: the recipe part, the rest listed as missing."""
+
+    def keep_recipes(data):
+        data["results"] = {k: v for k, v in data["results"].items() if k.startswith("recipes.")}
+
+    summary, md = edited_recipes(tmp_path, keep_recipes)
+    assert summary["frameworks"] == {} and summary["storage"] == {}
+    assert "loaders.*.track_seconds_per_sample" in summary["missing"]
+    assert "### Every recipe, 0 workers" in md and "## Training loaders" not in md

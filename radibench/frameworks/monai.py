@@ -135,8 +135,8 @@ class MonaiPersistent(_MonaiSamples):
             self._dataset[i]
 
     def locate(self, batch):
-        """The cached volumes come back with an identity affine (the cache keeps the voxels,
-        not the file's affine), so each crop's translation is its start voxel."""
+        """PersistentDataset stores no metadata by default (track_meta=False): the cached
+        volumes come back with an identity affine, so each crop's translation is its start."""
         affines = batch["image"].affine
         return [
             (int(i), tuple(int(v) for v in affines[k][:3, 3].round()))
