@@ -20,18 +20,11 @@ WARMUP_BATCHES = 3
 TIMED_BATCHES = 20
 
 
-@dataclasses.dataclass
-class ProtocolResult:
-    framework: str
+class _TimedBatches:
+    """What both results derive from their timed batches (`warm_batches`, `batch_size`)."""
+
+    warm_batches: list[float]
     batch_size: int
-    num_workers: int
-    cold_start: float  # seconds from building the loader to its first batch
-    warm_batches: list[float]  # seconds for each of the timed batches
-    epoch_seconds: float  # one full pass over the training cohort
-    epoch_batches: int
-    rss_delta: int  # bytes added by the loader (process + workers), imports excluded
-    batch_shape: list[int]
-    dtype: str
 
     @property
     def warm_batch(self) -> float:
@@ -45,14 +38,34 @@ class ProtocolResult:
     def samples_per_second(self) -> float:
         return 1.0 / self.seconds_per_sample
 
+    @property
+    def slowest_batch(self) -> float:
+        """A queue that refills in bursts hides its refills in the median; this shows them."""
+        return max(self.warm_batches)
+
     def to_json(self) -> dict:
         out = dataclasses.asdict(self)
         out.update(
             warm_batch=self.warm_batch,
             seconds_per_sample=self.seconds_per_sample,
             samples_per_second=self.samples_per_second,
+            slowest_batch=self.slowest_batch,
         )
         return out
+
+
+@dataclasses.dataclass
+class ProtocolResult(_TimedBatches):
+    framework: str
+    batch_size: int
+    num_workers: int
+    cold_start: float  # seconds from building the loader to its first batch
+    warm_batches: list[float]  # seconds for each of the timed batches
+    epoch_seconds: float  # one full pass over the training cohort
+    epoch_batches: int
+    rss_delta: int  # bytes added by the loader (process + workers), imports excluded
+    batch_shape: list[int]
+    dtype: str
 
 
 def timed_next(batches) -> tuple[float, object]:
@@ -125,7 +138,7 @@ def batch_cost_ratio(subject, reference, spec, warmup=1, timed=5) -> float:
 
 
 @dataclasses.dataclass
-class RecipeResult:
+class RecipeResult(_TimedBatches):
     """One recipe's run (run_recipe); every number per sample or per batch, never per epoch of
     a recipe-specific length, so recipes with different patches per volume compare directly."""
 
@@ -147,28 +160,6 @@ class RecipeResult:
     first_batch_mismatches: int | None  # of those, how many differ
     batch_shape: list[int]
     dtype: str
-
-    @property
-    def seconds_per_sample(self) -> float:
-        return sum(self.warm_batches) / (len(self.warm_batches) * self.batch_size)
-
-    @property
-    def warm_batch(self) -> float:
-        return statistics.median(self.warm_batches)
-
-    @property
-    def slowest_batch(self) -> float:
-        """A queue that refills in bursts hides its refills in the median; this shows them."""
-        return max(self.warm_batches)
-
-    def to_json(self) -> dict:
-        out = dataclasses.asdict(self)
-        out.update(
-            seconds_per_sample=self.seconds_per_sample,
-            warm_batch=self.warm_batch,
-            slowest_batch=self.slowest_batch,
-        )
-        return out
 
 
 def run_recipe(
