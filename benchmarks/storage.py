@@ -1,11 +1,13 @@
 """RadiObject's training loader reading from S3 versus local disk.
 
-The same training cohort, ingested by this commit's RadiObject twice (a local folder, a bucket),
+The same training cohort, ingested by this commit's RadiObject into a local folder and buckets,
 read by the same adapter (radibench.frameworks.RadiObject) with batch 4, 64^3 patches and 0 or
 2 spawned workers. S3 is a local SeaweedFS server behind the latency proxy: ``s3-lan`` (no
-delay) or ``s3-cloud`` (15 ms each way, 80 MB/s per connection, 250 MB/s total). The proxy
-counts HTTP requests (TileDB has no S3 request counter); bytes come from TileDB's own
-``Context.VFS.read_byte_num``. Where the servers live: radibench/prepare/storage.py.
+delay) or ``s3-cloud`` (15 ms each way, 80 MB/s per connection, 250 MB/s total); ``s3-real``
+is the bucket RADIBENCH_S3_URI names, with the AWS credentials of the environment (n/a when
+unset), ingested into a fresh prefix that is removed afterwards. The proxy counts HTTP requests
+(TileDB has no S3 request counter; real S3's are not counted); bytes come from TileDB's own
+``Context.VFS.read_byte_num``. Where the servers and settings live: radibench/prepare/storage.py.
 """
 
 from pathlib import Path
@@ -18,7 +20,7 @@ from radibench.measure.protocol import WARMUP_BATCHES, run_protocol, warm_batche
 from radibench.prepare import storage as prepare_storage
 from radibench.storage.server import reading
 
-STORAGES = ["local", "s3-lan", "s3-cloud"]
+STORAGES = ["local", "s3-lan", "s3-cloud", "s3-real"]
 WORKERS = [0, 2]
 
 
@@ -35,8 +37,14 @@ def _warm(cache, storage, num_workers):
     return kept(("warm", storage, num_workers), build)
 
 
+def _counted(cache, storage, num_workers):
+    """track_requests_per_batch's own setup: n/a where nothing counts the requests (real S3)."""
+    prepare_storage.require_request_counter(storage)
+
+
 class S3VersusLocal:
-    """RadiObject's training loader on local disk, on S3 over a LAN, and on cloud-like S3."""
+    """RadiObject's training loader on local disk, on S3 over a LAN, on cloud-like S3, and on
+    a real bucket."""
 
     params = [STORAGES, WORKERS]
     param_names = ["storage", "num_workers"]
@@ -89,6 +97,7 @@ class S3VersusLocal:
         return self.link.proxy.stats()["requests_total"] / COUNTED_BATCHES
 
     track_requests_per_batch.unit = "requests"
+    track_requests_per_batch.setup = _counted
 
     def track_bytes_per_batch(self, cache, storage, num_workers):
         """Bytes TileDB reads per batch of a fresh seeded loader, after its first batch and 3

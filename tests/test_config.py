@@ -75,3 +75,49 @@ def test_pr_check_gates_what_the_suite_names():
         module, cls, method = name.replace("\\", "").split(".")
         source = (ROOT / "benchmarks" / f"{module}.py").read_text()
         assert re.search(rf"^class {cls}\b", source, re.MULTILINE) and f"def {method}(" in source
+
+
+# -- the stack held fixed ------------------------------------------------------------------------
+
+CONSTRAINTS = "requirements/bench.txt"  # the matrix's pins, given to pip as constraints
+# What pip takes as a constraint and nothing else: `name==version` (no -r/-c/-e line, option,
+# extra or marker: a nested -r would make pip *install* what it names).
+CONSTRAINT_LINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.+!-]*")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_each_commit_installs_under_the_matrix_pins(name):
+    """A commit whose wheel needs another version of a pinned package must fail (pip's
+    ResolutionImpossible), never upgrade the stack its results claim (tests/test_stack_pins.py
+    proves it with pip)."""
+    from asv.util import interpolate_command
+
+    conf = load(name)
+    (command,) = conf["install_command"]
+    variables = {"env_dir": "/env", "conf_dir": str(ROOT), "wheel_file": "/w/radiobject.whl"}
+    args, env, _, cwd = interpolate_command(command, variables)
+    assert args[:4] == ["python", "-m", "pip", "install"] and args[-1] == "/w/radiobject.whl"
+    assert cwd == "/env" and not env
+    assert "--force-reinstall" not in args and "--upgrade" not in args and "-U" not in args
+    flag = args.index("--constraint")
+    assert Path(args[flag + 1]) == ROOT / CONSTRAINTS
+    plugins = conf["plugins"]
+    assert ".radibench.asv_plugins.installed_versions" in plugins
+    assert ".radibench.asv_plugins.cache_cleanup" in plugins
+
+
+def test_the_constraints_file_holds_only_the_matrix_pins():
+    lines = (ROOT / CONSTRAINTS).read_text().splitlines()
+    pins = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    bad = [line for line in pins if not CONSTRAINT_LINE.fullmatch(line)]
+    assert not bad, f"{CONSTRAINTS}: not plain constraints: {bad}"
+    assert dict(line.split("==") for line in pins) == load("asv.conf.json")["matrix"]["req"]
+    # pip itself parses it as a constraints file (no network: --no-index, nothing to install).
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet"]
+        + ["--constraint", str(ROOT / CONSTRAINTS), "pip"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

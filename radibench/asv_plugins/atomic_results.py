@@ -12,10 +12,10 @@ renames it over the old one (atomic on POSIX). Everything else is asv's own code
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 
 from asv import util
+
+from radibench.atomic import write_atomically
 
 # Importing this module twice (asv imports each plugin once; tests may again) wraps only once.
 _original_write_json = getattr(util.write_json, "__wrapped__", util.write_json)
@@ -23,21 +23,10 @@ _original_write_json = getattr(util.write_json, "__wrapped__", util.write_json)
 
 @functools.wraps(_original_write_json)
 def write_json_atomically(path, data, api_version=None, compact=False):
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".partial")
-    os.close(fd)
-    try:
+    def write(tmp):
         _original_write_json(tmp, data, api_version=api_version, compact=compact)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_atomically(path, write)
 
 
 util.write_json = write_json_atomically

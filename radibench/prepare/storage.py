@@ -12,6 +12,13 @@ may outlive them, so:
   setup before every sample, so they are kept for the life of the process); both die with the
   process (a finalizer at exit, and the kernel's parent-death signal if asv kills it). Servers
   are never shared between processes, so `asv run --parallel` must not be used with this module.
+- real S3 (``s3-real``), when RADIBENCH_S3_URI and AWS credentials are set (else n/a, naming
+  what is missing): setup_cache checks within seconds that the endpoint answers, ingests the
+  cohort into a fresh prefix under RADIBENCH_S3_URI (radibench.storage.s3.for_run) and leaves
+  word for asv's process to remove that prefix when asv removes its folder
+  (radibench/asv_plugins/cache_cleanup.py); each benchmark process checks the endpoint again
+  before anything is timed. The same settings code (radibench.storage.s3.RealS3) serves a
+  bucket on AWS and, with AWS_ENDPOINT_URL, any S3-compatible service.
 """
 
 from __future__ import annotations
@@ -25,14 +32,15 @@ from radibench.frameworks.mapping import ValueMapping
 from radibench.measure.process import kept
 from radibench.prepare import outcome
 from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
+from radibench.storage import s3
 
 S3_KEY = "radiobject-train"
+REAL = "s3-real"
 
 
 def prepare(cache_dir: Path) -> dict:
-    """The training cohort ingested locally and into a persistent S3 data dir."""
-    from radibench.storage.server import LocalS3Server
-
+    """The training cohort ingested locally, into a persistent local S3 data dir, and into
+    real S3 when it is configured."""
     data = suite.dataset()
     cache = {"dataset": data.name, "problems": {}}
     problems = cache["problems"]
@@ -47,12 +55,21 @@ def prepare(cache_dir: Path) -> dict:
     if found is None:
         return cache
     cache["mapping"] = found.to_json()
-    server = LocalS3Server(data_dir=cache_dir / "s3-data")
     cache.update(local_uri=local_uri, local_seconds=seconds, s3_key=S3_KEY)
+    _ingest_local_s3(cache, cache_dir, data.subjects)
+    prepare_real_s3(cache, cache_dir, data.subjects)
+    return cache
+
+
+def _ingest_local_s3(cache: dict, cache_dir: Path, subjects) -> None:
+    from radibench.storage.server import LocalS3Server
+
+    problems = cache["problems"]
+    server = LocalS3Server(data_dir=cache_dir / "s3-data")
     cache.update(s3_data_dir=str(server.data_dir), bucket=server.bucket)
     # A server that cannot start (no weed binary) fails the S3 parameters only.
     if not outcome.attempt(problems, "s3", server.start, "starting the local S3 server"):
-        return cache
+        return
     try:
         with server.settings.applied():
             configured = outcome.attempt(
@@ -60,11 +77,40 @@ def prepare(cache_dir: Path) -> dict:
             )
             if configured:
                 uri = server.settings.uri(S3_KEY)
-                cache["s3_seconds"] = ingest_cohort(problems, "s3", uri, data.subjects)
+                cache["s3_seconds"] = ingest_cohort(problems, "s3", uri, subjects)
     finally:
         server.stop()
     cache["server_start_seconds"] = server.start_seconds
-    return cache
+
+
+def prepare_real_s3(cache: dict, cache_dir: Path, subjects) -> None:
+    """The cohort ingested by this commit's RadiObject into a fresh prefix of real S3, or the
+    problem recorded under "s3-real": n/a naming the missing setting, failed naming the
+    endpoint that does not answer. No message keeps a credential's value."""
+    problems = cache["problems"]
+    try:
+        _ingest_real_s3(cache, cache_dir, subjects)
+    finally:
+        if REAL in problems:
+            kind, message = problems[REAL]
+            problems[REAL] = (kind, s3.scrub(message))
+
+
+def _ingest_real_s3(cache: dict, cache_dir: Path, subjects) -> None:
+    problems, found = cache["problems"], []
+    if not outcome.attempt(problems, REAL, lambda: found.append(s3.require_real_s3()), "S3"):
+        return
+    settings = s3.for_run(found[0])
+    if not outcome.attempt(problems, REAL, lambda: s3.probe(settings), "reaching real S3"):
+        return
+    # Written before the first object: asv's process removes the prefix with this folder.
+    s3.leave_cleanup(cache_dir, settings)
+    cache["s3_real_prefix"] = settings.prefix
+    with settings.applied():
+        configure = lambda: radiobject_api.configure_s3(settings)  # noqa: E731
+        if outcome.attempt(problems, REAL, configure, "S3 setup"):
+            uri = settings.uri(S3_KEY)
+            cache["s3_real_seconds"] = ingest_cohort(problems, REAL, uri, subjects)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,14 +135,41 @@ def _imported(framework):
 
 
 def connect(cache: dict, storage: str) -> Connection:
-    """This process's connection for `storage` ("local", "s3-lan", "s3-cloud"), or what asv
-    should show (n/a, failed)."""
+    """This process's connection for `storage` ("local", "s3-lan", "s3-cloud", "s3-real"), or
+    what asv should show (n/a, failed)."""
     outcome.check(cache, "radiobject")
+    if storage == REAL:
+        outcome.check(cache, REAL)
     mapping = recorded_mapping(cache["mapping"])
     if storage == "local":
         return Connection(cache["local_uri"], mapping)
+    if storage == REAL:
+        return kept(("s3", storage), lambda: _real(cache, mapping))
     outcome.check(cache, "s3")
     return kept(("s3", storage), lambda: _serve(cache, storage.removeprefix("s3-"), mapping))
+
+
+def require_request_counter(storage: str) -> None:
+    """n/a where no proxy stands between TileDB and S3 to count requests (TileDB has no S3
+    request counter): real S3."""
+    if storage == REAL:
+        raise NotImplementedError(
+            "requests to real S3 are not counted: no proxy stands in their path (TileDB has no "
+            "S3 request counter); bytes per batch are"
+        )
+
+
+def _real(cache: dict, mapping: ValueMapping | None) -> Connection:
+    """Real S3 at the prefix setup_cache ingested into, checked first: an endpoint that stopped
+    answering fails here, within seconds, before anything is timed."""
+    settings = dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
+    try:
+        s3.probe(settings)
+    except s3.RealS3Error as exc:
+        raise s3.RealS3Error(f"{exc} (it answered when setup_cache ingested)") from None
+    settings.apply()  # kept for the process: spawned DataLoader workers inherit it
+    radiobject_api.configure_s3(settings)
+    return Connection(settings.uri(cache["s3_key"]), mapping)
 
 
 def _serve(cache: dict, profile: str, mapping: ValueMapping | None) -> Connection:

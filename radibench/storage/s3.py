@@ -5,17 +5,30 @@ addressing, timeouts, and for a local server its dummy keys). Nothing here conta
 other than 127.0.0.1 unless the user sets ``RADIBENCH_S3_URI`` for real-S3 runs.
 
 Credentials: a local server gets fresh random dummy keys per run (radibench.storage.server).
-Settings objects mask keys in ``repr``. For real S3 the keys are never read into this module:
-TileDB's AWS SDK takes them from the standard chain (environment or AWS_PROFILE).
+Settings objects mask keys in ``repr``. For real S3 the keys are never read into settings:
+TileDB's AWS SDK and boto3 take them from the standard chain (environment or AWS_PROFILE);
+``scrub`` reads their values only to mask them in messages.
+
+Real S3 (the storage benchmarks' ``s3-real``): settings from ``RADIBENCH_S3_URI`` and the AWS
+environment (``RealS3``), a fresh prefix per setup_cache (``for_run``), a bounded check that the
+endpoint answers before anything is timed (``probe``), and the prefix removed when asv removes
+the setup_cache folder (``leave_cleanup``, ``python -m radibench.storage.s3 remove URI``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import secrets
+import socket
+import sys
+import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 #: Set in every process that talks to S3: without it boto3 and the AWS C++ SDK probe the EC2
 #: metadata address (off-host traffic and seconds of delay) when they look for credentials.
@@ -174,7 +187,12 @@ class S3Settings:
         finally:
             self.restore(old)
 
-    def boto3_client(self):
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint requests go to, for messages: the override, or AWS's regional one."""
+        return self.endpoint or f"https://s3.{self.region}.amazonaws.com"
+
+    def boto3_client(self, read_timeout: float = 30, attempts: int = 2):
         """A boto3 S3 client: path-style, short timeouts, few retries."""
         import boto3
         from botocore.config import Config
@@ -193,8 +211,8 @@ class S3Settings:
             config=Config(
                 s3={"addressing_style": "virtual" if self.virtual_addressing else "path"},
                 connect_timeout=3,
-                read_timeout=30,
-                retries={"max_attempts": 2, "mode": "standard"},
+                read_timeout=read_timeout,
+                retries={"max_attempts": attempts, "mode": "standard"},
             ),
         )
 
@@ -204,10 +222,8 @@ class S3Settings:
 
 
 def real_s3_missing(environ: Mapping[str, str] | None = None) -> str | None:
-    """What is missing to run against real S3, or None when everything is set.
-
-    Looks only at whether variables are present, never at their values' contents beyond the URI.
-    """
+    """What is missing to run against real S3, naming each variable, or None when everything is
+    set. Looks only at whether variables are present, never at their values beyond the URI."""
     env = os.environ if environ is None else environ
     uri = env.get("RADIBENCH_S3_URI", "")
     problems = []
@@ -215,8 +231,15 @@ def real_s3_missing(environ: Mapping[str, str] | None = None) -> str | None:
         problems.append("RADIBENCH_S3_URI is not set")
     elif not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", uri):
         problems.append("RADIBENCH_S3_URI must look like s3://bucket/prefix")
-    has_keys = bool(env.get("AWS_ACCESS_KEY_ID")) and bool(env.get("AWS_SECRET_ACCESS_KEY"))
-    if not has_keys and not env.get("AWS_PROFILE"):
+    key_id, secret = bool(env.get("AWS_ACCESS_KEY_ID")), bool(env.get("AWS_SECRET_ACCESS_KEY"))
+    if key_id != secret:
+        have, lack = (
+            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            if key_id
+            else ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+        )
+        problems.append(f"{lack} is not set (only {have} is)")
+    elif not key_id and not env.get("AWS_PROFILE"):
         problems.append(
             "no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
         )
@@ -257,3 +280,145 @@ class RealS3:
         )
 
     missing = staticmethod(real_s3_missing)
+
+
+# ---------------------------------------------------------------------------------------------
+# One benchmark run's data in real S3: a fresh prefix, checked before use, removed afterwards
+
+#: The variables whose values must never appear in a message (radibench check-results also
+#: scans results for them).
+SECRET_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+#: A run's own prefix under RADIBENCH_S3_URI; nothing else is ever removed.
+RUN_PREFIX = re.compile(r"radibench-\d{8}T\d{6}Z-[0-9a-f]{8}")
+#: Left in a setup_cache folder: what asv's process runs when asv removes that folder
+#: (radibench/asv_plugins/cache_cleanup.py reads it).
+CLEANUP_MARKER = ".radibench-on-removal.json"
+PROBE_SECONDS = 3.0
+
+
+class RealS3Error(RuntimeError):
+    """Real S3 cannot be used as configured; the message names the endpoint, never a secret."""
+
+
+def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """`text` with the values of the credential variables replaced by ***."""
+    env = os.environ if environ is None else environ
+    return mask(text, [env.get(name, "") for name in SECRET_VARIABLES])
+
+
+def for_run(settings: S3Settings) -> S3Settings:
+    """The same bucket under a prefix of its own: ``<prefix>/radibench-<UTC time>-<random>``."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run = f"radibench-{stamp}-{secrets.token_hex(4)}"
+    return replace(settings, prefix="/".join(p for p in (settings.prefix, run) if p))
+
+
+def probe(settings: S3Settings, seconds: float = PROBE_SECONDS) -> None:
+    """Raise RealS3Error within seconds unless the endpoint answers and lists the prefix: a
+    TCP connect, then one signed LIST (what TileDB needs first). Messages name the endpoint
+    and bucket and say what to check; credentials appear by name only."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    endpoint = settings.endpoint_url
+    url = urllib.parse.urlsplit(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    start = time.monotonic()
+    try:
+        socket.create_connection((url.hostname, port), timeout=seconds).close()
+    except OSError as exc:
+        raise RealS3Error(
+            f"S3 endpoint {endpoint} is unreachable ({exc.strerror or exc.__class__.__name__}, "
+            f"after {time.monotonic() - start:.1f} s): check AWS_ENDPOINT_URL (or AWS_REGION for "
+            "AWS itself) and this machine's network; nothing was measured"
+        ) from None
+    client = settings.boto3_client(read_timeout=seconds, attempts=1)
+    where = f"bucket {settings.bucket!r} at {endpoint}"
+    try:
+        client.list_objects_v2(Bucket=settings.bucket, Prefix=settings.prefix, MaxKeys=1)
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "?")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        hint = {
+            403: "check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+            "AWS_SESSION_TOKEN or AWS_PROFILE; their values are not shown) and that they may "
+            "list, read, write and delete under RADIBENCH_S3_URI",
+            404: "check the bucket named in RADIBENCH_S3_URI (and AWS_REGION)",
+        }.get(status, "check RADIBENCH_S3_URI, AWS_REGION and AWS_ENDPOINT_URL")
+        raise RealS3Error(
+            scrub(f"{where} refused a LIST ({code}, HTTP {status}): {hint}")
+        ) from None
+    except BotoCoreError as err:
+        raise RealS3Error(
+            scrub(
+                f"{where} did not answer a LIST ({err.__class__.__name__}, "
+                f"{seconds:.0f} s timeout): check AWS_ENDPOINT_URL (or AWS_REGION) and this "
+                "machine's network"
+            )
+        ) from None
+
+
+def remove_run(settings: S3Settings) -> int:
+    """Delete every object under the run's prefix (and nothing else: the last part of the
+    prefix must be a RUN_PREFIX); returns how many were deleted."""
+    if not RUN_PREFIX.fullmatch(settings.prefix.rsplit("/", 1)[-1]):
+        raise RealS3Error(f"refusing to remove {settings.uri()}: not a radibench run's prefix")
+    client = settings.boto3_client()
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=settings.bucket, Prefix=settings.prefix + "/"
+    )
+    keys = [{"Key": item["Key"]} for page in pages for item in page.get("Contents", [])]
+    for i in range(0, len(keys), 1000):  # the most one DeleteObjects takes
+        answer = client.delete_objects(
+            Bucket=settings.bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True}
+        )
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise RealS3Error(
+                f"{len(answer['Errors'])} objects under {settings.uri()} were not deleted "
+                f"(first: {first.get('Key')}: {first.get('Code')})"
+            )
+    return len(keys)
+
+
+def leave_cleanup(folder: Path, settings: S3Settings) -> Path:
+    """Ask asv's process to remove the run's prefix when asv removes `folder` (the setup_cache
+    folder, once the last benchmark that reads it is done). Only the URI is written down; the
+    command reads the credentials from its environment, as this process did."""
+    from radibench import REPO_ROOT
+
+    marker = Path(folder) / CLEANUP_MARKER
+    marker.write_text(
+        json.dumps(
+            {
+                "what": f"removing {settings.uri()}",
+                "argv": [sys.executable, "-m", "radibench.storage.s3", "remove", settings.uri()],
+                "env": {"PYTHONPATH": str(REPO_ROOT), **SAFE_ENV},
+            }
+        )
+    )
+    return marker
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m radibench.storage.s3 remove s3://bucket/prefix/radibench-...``: delete one
+    run's objects, with the settings of RADIBENCH_S3_URI and the AWS environment."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "remove":
+        print("usage: python -m radibench.storage.s3 remove s3://bucket/prefix", file=sys.stderr)
+        return 2
+    try:
+        settings = require_real_s3()
+        bucket, _, prefix = args[1].removeprefix("s3://").partition("/")
+        under = settings.prefix + "/" if settings.prefix else ""
+        if bucket != settings.bucket or not prefix.strip("/").startswith(under):
+            raise RealS3Error(f"{args[1]} is not under RADIBENCH_S3_URI ({settings.uri()})")
+        deleted = remove_run(replace(settings, prefix=prefix.strip("/")))
+    except Exception as exc:  # noqa: BLE001 - reported, scrubbed, as the command's outcome
+        print(scrub(f"could not remove {args[1]}: {exc!r}"), file=sys.stderr)
+        return 1
+    print(f"removed {deleted} objects under {args[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -103,6 +103,7 @@ class LocalS3Server:
         data_dir: str | os.PathLike | None = None,
         startup_timeout: float = 30.0,
         region: str = "us-east-1",
+        keys: tuple[str, str] | None = None,
     ):
         if kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
@@ -119,8 +120,12 @@ class LocalS3Server:
         self.start_seconds: float | None = None
         self._tmpdir: str | None = None
         self._log_path: Path | None = None
-        self._access_key = "RB" + secrets.token_hex(9).upper()
-        self._secret_key = secrets.token_urlsafe(30)
+        # Fresh dummy keys; `keys` (access key id, secret) only where a test stands the server in
+        # for a real S3 account whose keys it gives (tests/test_s3_real.py).
+        self._access_key, self._secret_key = keys or (
+            "RB" + secrets.token_hex(9).upper(),
+            secrets.token_urlsafe(30),
+        )
         self._finalizer: weakref.finalize | None = None
 
     def __repr__(self) -> str:

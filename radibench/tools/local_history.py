@@ -91,6 +91,10 @@ class Workspace:
             env_dir=str(REPO_ROOT / ".asv" / "env"),
             results_dir=str(work / "results"),
             html_dir=str(work / "html"),
+            # The pins the install command holds (requirements/) are the checkout's, not work's.
+            install_command=[
+                c.replace("{conf_dir}", str(REPO_ROOT)) for c in conf["install_command"]
+            ],
             plugins=[p for p in conf["plugins"] if p != ".radibench.asv_plugins.dashboard"],
         )
         (work / "asv.conf.json").write_text(json.dumps(conf))

@@ -4,8 +4,10 @@ Checked: every JSON file parses; every result file has asv's required fields and
 hash; no result comes from an `existing` environment (not a pinned, reproducible build) or from
 `asv run --quick` (a single unrepeated sample: asv 0.6 saves those and they overwrite real ones);
 no half-written file of an interrupted run (radibench/asv_plugins/atomic_results.py) is left; one
-machine's results all come from one dataset (the end of every benchmark version names it); no
-credential appears anywhere (AWS key ids, and the values of the AWS variables of this process).
+machine's results all come from one dataset (the end of every benchmark version names it); the
+versions installed beside a results file (`<name>.installed.txt`, radibench/asv_plugins/
+installed_versions.py) are the pins that file claims; no credential appears anywhere (AWS key
+ids, and the values of the AWS variables of this process).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from radibench.suite import DATASET_ID
 REQUIRED = ("commit_hash", "env_name", "params", "results", "result_columns")
 SECRET_PATTERNS = [re.compile(rb"AKIA[0-9A-Z]{16}"), re.compile(rb"(?i)aws_secret_access_key")]
 SECRET_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+INSTALLED_SUFFIX = ".installed.txt"  # radibench/asv_plugins/installed_versions.py writes them
 
 
 def secrets_in_environment() -> list[bytes]:
@@ -58,6 +61,7 @@ def check_results(folder: Path) -> list[str]:
             continue
         problems += _check_result_file(path, data)
     problems += _check_datasets(folder)
+    problems += _check_installed(folder)
     if types:
         for path in sorted(folder.rglob("*.json")):
             if path.name not in ("benchmarks.json", "machine.json"):
@@ -116,6 +120,42 @@ def _check_datasets(folder: Path) -> list[str]:
                 problems.append(
                     f"{machine / name}: measured on an imported dataset whose identity was not "
                     "recorded (version ends in -custom); re-run with this radibench"
+                )
+    return problems
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
+def _check_installed(folder: Path) -> list[str]:
+    """What pip listed after installing a commit must hold the pins its results claim (the
+    install command's constraints make anything else fail). Results without a list (older
+    runs, `--parallel` builds) are not refused."""
+    problems = []
+    for listing in sorted(folder.rglob("*" + INSTALLED_SUFFIX)):
+        results_file = listing.with_name(listing.name.removesuffix(INSTALLED_SUFFIX) + ".json")
+        try:
+            claimed = json.loads(results_file.read_text())["requirements"]
+        except (OSError, ValueError, KeyError, TypeError):
+            problems.append(f"{listing}: no readable results file {results_file.name} beside it")
+            continue
+        installed = {}
+        for line in listing.read_text(errors="replace").splitlines():
+            name, sep, version = line.strip().partition("==")
+            if sep and not name.startswith("#"):
+                installed[_normalise(name)] = version.strip()
+        for name, pin in sorted((claimed or {}).items()):
+            if not pin:
+                continue  # an unpinned matrix entry claims no version
+            name = name.removeprefix("pip+")
+            have = installed.get(_normalise(name))
+            if have is None:
+                problems.append(f"{listing}: {name} is not installed, the results claim {pin}")
+            elif have.partition("+")[0] != pin:  # 2.13.0+cpu is the pin 2.13.0
+                problems.append(
+                    f"{listing}: {name} {have} was installed, the results claim {pin}: these "
+                    "numbers were not measured on the stack they name"
                 )
     return problems
 
