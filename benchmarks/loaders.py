@@ -1,11 +1,8 @@
-"""The training DataLoader comparison of RadiObject's study, on local disk.
-
-Every framework gets the same subjects (the dataset's uniform training cohort), batch size 4,
-random 64^3 patches and num_workers 0. What differs by design of each framework (patch choice,
-dtype, values, orientation) is stated in its adapter's docstring (radibench/frameworks/).
-
-asv treats every number as lower-is-better: throughput is tracked as seconds per sample.
-"""
+"""The training DataLoader comparison of RadiObject's study, on local disk: every framework gets
+the same subjects (the dataset's uniform training cohort), batch size 4, random 64^3 patches and
+num_workers 0. What differs by design of each framework (patch choice, dtype, values,
+orientation) is stated in its adapter's docstring (radibench/frameworks/). asv treats every
+number as lower-is-better: throughput is tracked as seconds per sample."""
 
 from radibench import suite
 from radibench.frameworks import PEERS, STUDY, LoaderSpec
@@ -18,11 +15,14 @@ FRAMEWORKS = list(STUDY)  # the study's recipes; the best ones are in recipes.py
 
 
 class _Loaders:
-    """Shares one setup_cache (ingest + the protocol per framework) among the classes below."""
+    """One setup_cache (ingest + the protocol per framework) for the classes below; RadiObject
+    only: the peers, measured at HEAD and the releases, would set each graph's y axis (~0.7 s
+    over ~20 ms) and step the grid's thumbnail (a mean over parameters). StudyPeers has them."""
 
-    params = [FRAMEWORKS]
+    params = [["radiobject"]]
     param_names = ["framework"]
     timeout = suite.SETUP_CACHE_TIMEOUT
+    rounds = 1  # track_ numbers come from setup_cache's one run: more rounds would repeat them
 
     def setup_cache(self):
         return training.prepare_training(FRAMEWORKS)
@@ -33,7 +33,6 @@ class TrainingLoader(_Loaders):
     first batch, 3 warm-up, 20 timed batches, one epoch; every number below is from that run."""
 
     version = suite.version("training-loader-1")
-    rounds = 1  # the numbers come from setup_cache's one run: more rounds would repeat them
     unit = "seconds"  # every track_ below but track_rss_delta
 
     def setup(self, cache, framework):
@@ -42,8 +41,6 @@ class TrainingLoader(_Loaders):
     def track_seconds_per_sample(self, cache, framework):
         """Seconds per training sample over the 20 timed batches (1 / throughput)."""
         return self.result["seconds_per_sample"]
-
-    track_seconds_per_sample.pretty_name = "Seconds per sample (1 / throughput)"
 
     def track_cold_start(self, cache, framework):
         """Seconds from building a fresh loader to its first batch (imports excluded)."""
@@ -66,18 +63,15 @@ class TrainingLoader(_Loaders):
 
 class WarmBatch(_Loaders):
     """One batch from a loader that has already given 3 warm-up batches, timed by asv with many
-    samples: the number `asv continuous` gates on (seconds)."""
+    samples: the number `asv continuous` gates on (seconds). A random patch touches 1 to 8
+    tiles, so batches vary and the median needs many samples (docs/precision.md)."""
 
     version = suite.version("warm-batch-1")
-    number = 1
-    warmup_time = 0
-    # Batches vary (a random patch touches 1 to 8 tiles): the median needs many (docs/precision.md).
+    number, warmup_time = 1, 0
     repeat = (50, 200, 30.0)
     rounds = 2
 
     def setup(self, cache, framework):
-        if framework in PEERS:
-            self.repeat = (3, 5, 10.0)  # ~1 s per decoded volume: fewer samples, same protocol
         self.batches = kept(
             ("warm", framework),
             lambda: warm_batches(training.adapter(cache, framework), LoaderSpec()),
@@ -91,10 +85,8 @@ class ColdStart(_Loaders):
     """A fresh loader and its first batch, frameworks already imported (seconds)."""
 
     version = suite.version("cold-start-1")
-    number = 1
-    warmup_time = 0
+    number, warmup_time = 1, 0
     repeat = (3, 10, 10.0)
-    rounds = 1
 
     def setup(self, cache, framework):
         self.framework = training.adapter(cache, framework)
@@ -105,11 +97,10 @@ class ColdStart(_Loaders):
 
 class Memory(_Loaders):
     """Peak resident memory of a process that imports the framework, builds the loader and takes
-    4 batches. Includes the interpreter and imports (see TrainingLoader.track_rss_delta for the
-    loader alone); loader workers are separate processes and not counted (num_workers 0 here)."""
+    4 batches, interpreter and imports included (TrainingLoader.track_rss_delta: the loader
+    alone); loader workers are separate processes, not counted (num_workers 0 here)."""
 
     version = suite.version("memory-1")
-    rounds = 1
 
     def setup(self, cache, framework):
         self.framework = training.adapter(cache, framework)
@@ -120,15 +111,25 @@ class Memory(_Loaders):
             next(batches)
 
 
-class BytesRead(_Loaders):
-    """Bytes RadiObject's loader reads from disk per batch (TileDB's own counter), with the
-    shuffle and the patches seeded: the same number on every run, so a change in it is never
-    noise. It catches I/O regressions (an extra read, a bigger tile, a lost cache) exactly,
-    where a timing needs many samples to see them."""
+class StudyPeers(TrainingLoader, Memory):
+    """The study's peers (MONAI, TorchIO), which do not change with RadiObject's commits, in
+    graphs of their own: TrainingLoader's numbers from the same protocol run, Memory's peak."""
 
-    params = [["radiobject"]]
+    params = [list(PEERS)]
+    param_names = ["peer"]
+    version = suite.version("study-peers-1")
+
+    def setup(self, cache, peer):
+        TrainingLoader.setup(self, cache, peer)
+        Memory.setup(self, cache, peer)  # imports the peer, for peakmem_training
+
+
+class BytesRead(_Loaders):
+    """Bytes RadiObject's loader reads from disk per batch (TileDB's own counter), shuffle and
+    patches seeded: the same number on every run, never noise. It catches I/O regressions (an
+    extra read, a bigger tile, a lost cache) exactly, where a timing needs many samples."""
+
     version = suite.version("bytes-read-1")
-    rounds = 1
 
     def setup(self, cache, framework):
         self.framework = training.adapter(cache, framework)
@@ -147,7 +148,6 @@ class RadiObjectVersusPeers(_Loaders):
     params = [list(PEERS)]
     param_names = ["peer"]
     version = suite.version("versus-peers-1")
-    rounds = 1
 
     def setup(self, cache, peer):
         self.radiobject = training.adapter(cache, "radiobject")

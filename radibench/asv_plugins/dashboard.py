@@ -8,6 +8,11 @@ sha512 pinned below, caches it outside git (.radibench/assets/), copies the need
 html/vendor/ and points the published html at them. If the assets cannot be fetched, publish
 still succeeds and warns that the html needs internet.
 
+It also makes the dashboard read at a glance: it leaves off the benchmarks that have no results
+(asv 0.6.6 lists every benchmark of benchmarks.json: a suite larger than its results opened on
+rows of empty tiles) and writes the git tags' labels (RadiObject's releases) downwards beside
+their lines, where asv's overlapped for releases one commit apart.
+
 Also a small command line: ``python -m radibench.asv_plugins.dashboard fetch`` fills the cache
 (for CI images) and ``python -m radibench.asv_plugins.dashboard offline HTML_DIR`` post-processes
 an already published folder.
@@ -344,6 +349,58 @@ def _warn(message: str) -> None:
         _asv_log.warning(message)
     else:  # pragma: no cover
         print(f"warning: {message}", file=sys.stderr)
+
+
+# asv's graphdisplay.js appends each tag's label to #main-graph as a div styled inline with
+# "top: -2ex", written across the top of the graph: labels of tags under ~40 px apart overlap.
+TAG_LABELS_CSS = """
+/* radibench: git tag labels (RadiObject's releases) written downwards beside their lines,
+   inside the graph's empty top (asv's y axis reaches 1.3 x the largest value), so tags of
+   neighbouring commits stay legible. */
+#main-graph > div[style*="top: -2ex"] {
+    writing-mode: vertical-rl;
+    top: 0.3em !important;
+    background: transparent !important;
+    padding: 0 !important;
+    line-height: 1;
+}
+"""
+
+
+def legible_tags(html_dir: Path) -> None:
+    """Add TAG_LABELS_CSS to the published asv.css (once)."""
+    css = Path(html_dir) / "asv.css"
+    text = css.read_text(encoding="utf-8")
+    if TAG_LABELS_CSS not in text:
+        css.write_text(text + TAG_LABELS_CSS, encoding="utf-8")
+
+
+def drop_unmeasured(benchmarks, graphs) -> list[str]:
+    """Remove from asv's benchmark list (what index.json, the grid and the list show) those
+    without a graph, i.e. without a result in any results file; return their names."""
+    measured = {graph.benchmark_name for _, graph in graphs}
+    dropped = sorted(name for name in benchmarks if name not in measured)
+    for name in dropped:
+        del benchmarks[name]
+    return dropped
+
+
+class AtAGlance(OutputPublisher):
+    """Runs before asv writes index.json (asv 0.6.6 calls the output publishers first)."""
+
+    name = None
+    button_label = None
+    description = "Benchmarks with results only; legible tag labels"
+    order = math.inf
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        legible_tags(Path(conf.html_dir))
+        dropped = drop_unmeasured(benchmarks, graphs)
+        if dropped and _asv_log is not None:
+            _asv_log.info(
+                f"radibench: {len(dropped)} benchmarks without results left off the dashboard"
+            )
 
 
 class OfflineAssets(OutputPublisher):
