@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from radibench import __version__
-from radibench.tools import gate, report, results_check, source, status
+from radibench.tools import gate, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("check-results", results_check, "validate results/ before committing"),
         ("status", status, "commit x benchmark table: measured, n/a or failed"),
         ("gate", gate, "the pull-request verdict: each gated metric at its own factor"),
+        ("shards", shards, "commits a machine lacks, split for parallel runners; merge them"),
     ]:
         p = sub.add_parser(name, help=text, description=tool.DESCRIPTION)
         tool.add_arguments(p)
