@@ -652,3 +652,16 @@ def test_recipes_alone_report(tmp_path):
     assert summary["frameworks"] == {} and summary["storage"] == {}
     assert "loaders.*.track_seconds_per_sample" in summary["missing"]
     assert "### Every recipe, 0 workers" in md and "## Training loaders" not in md
+
+
+def test_study_peers_join_the_loaders_tables_measured_the_same_way(tmp_path):
+    """Committed results where the loaders graphs are RadiObject's alone and the study's peers
+    are loaders.StudyPeers: every framework is in each table, each from the same method (cold
+    start: the protocol's track_cold_start for all, not the timed one for RadiObject alone)."""
+    root = Path(__file__).resolve().parent.parent / "results"
+    summary = report.build_report(root, tmp_path, machine="xeon-2c-24g")
+    throughput = summary["frameworks"]["throughput"]
+    assert set(throughput["values"]) == {"radiobject", "monai", "torchio"}
+    assert "loaders.StudyPeers.track_seconds_per_sample" in throughput["benchmark"]
+    cold = summary["frameworks"]["cold_start"]["benchmark"]
+    assert cold == "loaders.TrainingLoader.track_cold_start + loaders.StudyPeers.track_cold_start"

@@ -32,6 +32,8 @@ from radibench.tools import asv_results, report_recipes
 LOADERS = ("loaders", "framework")
 STORAGE = ("storage", "storage")
 PEERS = ("loaders", "peer", "track_relative_cost")
+# The study's peers, in graphs of their own (loaders.StudyPeers), joined to the loaders tables.
+STUDY_PEERS = ("loaders", "peer")
 
 # Okabe & Ito's colour-blind-safe palette; each framework keeps its colour across charts.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -108,7 +110,13 @@ FRAMEWORK_METRICS = (
     ),
     MetricSpec("epoch", "Epoch", ("track_epoch_seconds",), "time", "lower"),
     MetricSpec("peak_memory", "Peak memory (RSS)", ("peakmem_training",), "memory", "lower"),
-    MetricSpec("rss_delta", "Memory added by loader", ("track_rss_delta",), "memory", "lower"),
+    MetricSpec(
+        "rss_delta",
+        "RSS added by loader (one sample after the batches)",
+        ("track_rss_delta",),
+        "memory",
+        "lower",
+    ),
 )
 STORAGE_METRICS = (
     MetricSpec("throughput", "Throughput", ("track_seconds_per_sample",), "rate", "higher", True),
@@ -271,22 +279,41 @@ def winners(values: dict[str, Point], better: str) -> list[str]:
 def metric(
     run: Run, spec: MetricSpec, where=LOADERS, label=lambda combo: str(combo[0])
 ) -> dict | None:
-    """One metric of one run: {label: Point}, the winner, and where it came from; None if absent."""
-    bench = find_benchmark(run, *where, spec.methods)
-    if bench is None:
+    """One metric of one run: {label: Point}, the winner, and where it came from; None if absent.
+    The loaders' RadiObject benchmark is joined with the study's peers (StudyPeers) measured by
+    the same method, so every framework in one table comes from one way of measuring."""
+    benches = _loaders_and_peers(run, spec) if where == LOADERS else []
+    if not benches:
+        bench = find_benchmark(run, *where, spec.methods)
+        benches = [bench] if bench is not None else []
+    if not benches:
         return None
-    values = {label(c): transformed(p, spec.reciprocal) for c, p in bench.points.items()}
+    points = {label(c): (b, c, p) for b in benches for c, p in b.points.items()}
+    values = {k: transformed(p, spec.reciprocal) for k, (_, _, p) in points.items()}
     return {
-        "params": {label(c): dict(zip(bench.param_names, c, strict=False)) for c in bench.points},
+        "params": {k: dict(zip(b.param_names, c, strict=False)) for k, (b, c, _) in points.items()},
         "key": spec.key,
         "title": spec.title,
-        "benchmark": bench.name,
+        "benchmark": " + ".join(b.name for b in benches),
         "kind": spec.kind,
         "better": spec.better,
         "unit": base_unit(spec.kind),
         "values": values,
         "winner": winners(values, spec.better),
     }
+
+
+def _loaders_and_peers(run: Run, spec: MetricSpec) -> list[Benchmark]:
+    """[the loaders benchmark, StudyPeers'] for the first method both have; [] when the results
+    hold no StudyPeers (older results kept the peers under the loaders' own parameter)."""
+    if not any(name.startswith("loaders.StudyPeers.") for name in run.benchmarks):
+        return []
+    for method in spec.methods:
+        ours = find_benchmark(run, *LOADERS, (method,))
+        theirs = find_benchmark(run, *STUDY_PEERS, (method,))
+        if ours is not None and theirs is not None:
+            return [ours, theirs]
+    return []
 
 
 def base_unit(kind: str) -> str:
