@@ -1,5 +1,6 @@
 """Shared fixtures: the quick dataset, generated once per test session into a temporary root."""
 
+import contextlib
 import os
 
 import pytest
@@ -39,3 +40,41 @@ def radiobject_mapping(quick, radiobject_uri):
     mapping = detect_mapping(problems, "radiobject", radiobject_uri, quick.subjects[0].train_nifti)
     assert mapping is not None, problems
     return mapping
+
+
+@pytest.fixture()
+def keeps_the_chosen_source():
+    """The PyPI history is built in the checkout (asv.pypi.conf.json reads it there); the
+    source the developer chose with `radibench source` is put back afterwards."""
+    from radibench.tools import source
+
+    state = source.Layout().state
+    chosen = state.read_bytes() if state.is_file() else None
+    yield
+    if chosen is None:
+        state.unlink(missing_ok=True)
+    else:
+        state.write_bytes(chosen)
+
+
+@contextlib.contextmanager
+def serving(directory):
+    """`directory` over HTTP on an ephemeral loopback port (never all interfaces), quietly."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+            pass
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,19 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SUITE = r"^(loaders|ingest)\."
 
 
-@pytest.fixture()
-def keeps_the_chosen_source():
-    """The PyPI history is built in the checkout (asv.pypi.conf.json reads it there); the
-    source the developer chose with `radibench source` is put back afterwards."""
-    state = source.Layout().state
-    chosen = state.read_bytes() if state.is_file() else None
-    yield
-    if chosen is None:
-        state.unlink(missing_ok=True)
-    else:
-        state.write_bytes(chosen)
-
-
 @pytest.mark.slow
 def test_asv_runs_the_suite_on_the_newest_release(
     tmp_path, quick, data_root, keeps_the_chosen_source

@@ -16,12 +16,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import serving
 
 from radibench.asv_plugins import dashboard
 
@@ -228,24 +227,12 @@ def test_verified_tarball_is_cached_and_reused(tmp_path, monkeypatch):
     assert written == [tmp_path / "html" / "vendor" / "demo" / "package.json"]
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-        pass
-
-
 @pytest.fixture
 def served(published):
     """The published html on an ephemeral loopback port (never all interfaces)."""
     html, _ = published
-    handler = functools.partial(_QuietHandler, directory=str(html))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(html) as url:
+        yield url
 
 
 @pytest.mark.browser

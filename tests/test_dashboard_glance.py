@@ -26,13 +26,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections import defaultdict
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import serving
 
 from radibench import suite
 from radibench.tools import source
@@ -285,22 +284,10 @@ def test_no_parameter_joins_a_history_at_its_newest_commit(published):
                 assert by_date[newest] <= before, (name, machine, by_date[newest] - before)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-        pass
-
-
 @pytest.fixture
 def served(published):
-    handler = functools.partial(_QuietHandler, directory=str(published["where"] / "html"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(published["where"] / "html") as url:
+        yield url
 
 
 THUMBNAIL = """name => {

@@ -279,19 +279,6 @@ def test_a_machine_no_shard_measured_is_refused(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-@pytest.fixture()
-def keeps_the_chosen_source():
-    """The PyPI history is built in the checkout (asv.pypi.conf.json reads it there); the
-    source the developer chose with `radibench source` is put back afterwards."""
-    state = source.Layout().state
-    chosen = state.read_bytes() if state.is_file() else None
-    yield
-    if chosen is None:
-        state.unlink(missing_ok=True)
-    else:
-        state.write_bytes(chosen)
-
-
 @pytest.mark.slow
 def test_two_shards_measured_apart_publish_one_dashboard(
     tmp_path, quick, data_root, keeps_the_chosen_source, capsys
