@@ -60,15 +60,17 @@ class Column:
     reciprocal: bool = False  # samples/s = 1 / seconds per sample
 
 
+SAMPLES_PER_S = Column("samples_per_s", "samples/s", "track_seconds_per_sample", "rate", True)
+EPOCH_SAMPLES_PER_S = Column(
+    "epoch_samples_per_s",
+    "samples/s over two epochs",
+    "track_epoch_seconds_per_sample",
+    "rate",
+    True,
+)
 TRAINING_COLUMNS = (
-    Column("samples_per_s", "samples/s", "track_seconds_per_sample", "rate", True),
-    Column(
-        "epoch_samples_per_s",
-        "samples/s over two epochs",
-        "track_epoch_seconds_per_sample",
-        "rate",
-        True,
-    ),
+    SAMPLES_PER_S,
+    EPOCH_SAMPLES_PER_S,
     Column("cold_start", "cold start", "track_cold_start", "time"),
     Column("cache_build", "cache build", "track_cache_build", "time"),
     Column("slowest_batch", "slowest batch", "track_slowest_batch", "time"),
@@ -89,14 +91,8 @@ CORRECTNESS_COLUMNS = (
     ),
 )
 COHORT_COLUMNS = (
-    Column("samples_per_s", "samples/s", "track_seconds_per_sample", "rate", True),
-    Column(
-        "epoch_samples_per_s",
-        "samples/s over two epochs",
-        "track_epoch_seconds_per_sample",
-        "rate",
-        True,
-    ),
+    SAMPLES_PER_S,
+    EPOCH_SAMPLES_PER_S,
     Column("peak_memory", "peak memory", "track_peak_memory", "memory"),
     Column("cache_build", "cache build", "track_cache_build", "time"),
 )
