@@ -20,26 +20,38 @@ def quick(data_root):
     return datasets.ensure_dataset("quick", root=data_root, progress=False)
 
 
-@pytest.fixture(scope="session")
-def radiobject_uri(quick, tmp_path_factory):
-    """The quick training cohort ingested with the installed radiobject, as setup_cache does."""
+def ingested(dataset, folder) -> str:
+    """`dataset`'s training cohort ingested into `folder` with the installed radiobject, as
+    setup_cache does (isotropic tiles); its URI."""
     from radibench.frameworks import radiobject
 
-    uri = str(tmp_path_factory.mktemp("radi") / "train")
-    cohort = [(s.train_dicom_dir, s.id) for s in quick.subjects]
+    uri = str(folder / "train")
+    cohort = [(s.train_dicom_dir, s.id) for s in dataset.subjects]
     radiobject.ingest_dicoms(uri, cohort, tiling="isotropic")
     return uri
 
 
-@pytest.fixture(scope="session")
-def radiobject_mapping(quick, radiobject_uri):
-    """How radiobject_uri's voxels map onto the quick NIfTI files, detected as setup_cache does."""
+def detected(dataset, uri):
+    """How the voxels at `uri` map onto `dataset`'s NIfTI files, detected as setup_cache does;
+    a detection that records a problem fails the test."""
     from radibench.prepare.ingest import detect_mapping
 
     problems = {}
-    mapping = detect_mapping(problems, "radiobject", radiobject_uri, quick.subjects[0].train_nifti)
-    assert mapping is not None, problems
+    mapping = detect_mapping(problems, "radiobject", uri, dataset.subjects[0].train_nifti)
+    assert not problems and mapping is not None, problems
     return mapping
+
+
+@pytest.fixture(scope="session")
+def radiobject_uri(quick, tmp_path_factory):
+    """The quick training cohort ingested with the installed radiobject."""
+    return ingested(quick, tmp_path_factory.mktemp("radi"))
+
+
+@pytest.fixture(scope="session")
+def radiobject_mapping(quick, radiobject_uri):
+    """How radiobject_uri's voxels map onto the quick NIfTI files."""
+    return detected(quick, radiobject_uri)
 
 
 @pytest.fixture()

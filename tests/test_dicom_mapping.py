@@ -11,10 +11,10 @@ MONAI and TorchIO read the very voxels nibabel reads, at the same positions.
 import numpy as np
 import pydicom
 import pytest
+from conftest import detected, ingested
 
 from radibench import frameworks
 from radibench.data import datasets, synthetic_ct
-from radibench.frameworks import radiobject
 from radibench.frameworks.base import LoaderSpec
 from radibench.frameworks.mapping import ValueMapping, read_nifti
 from radibench.prepare.ingest import detect_mapping
@@ -57,19 +57,12 @@ def ct_derived(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ct_derived_uri(ct_derived, tmp_path_factory):
-    uri = str(tmp_path_factory.mktemp("radi") / "train")
-    cohort = [(s.train_dicom_dir, s.id) for s in ct_derived.subjects]
-    radiobject.ingest_dicoms(uri, cohort, tiling="isotropic")
-    return uri
+    return ingested(ct_derived, tmp_path_factory.mktemp("radi"))
 
 
 @pytest.fixture(scope="module")
 def ct_derived_mapping(ct_derived, ct_derived_uri):
-    problems = {}
-    nifti = ct_derived.subjects[0].train_nifti
-    mapping = detect_mapping(problems, "radiobject", ct_derived_uri, nifti)
-    assert not problems and mapping is not None, problems
-    return mapping
+    return detected(ct_derived, ct_derived_uri)
 
 
 def test_the_series_is_what_it_claims(ct_derived):
