@@ -19,36 +19,24 @@ import subprocess
 import pytest
 
 from radibench.suite import COUNT_FACTOR, GATE_FACTOR, GATED, GATES
-from radibench.tools.local_history import BIN, LOADER, READ, Workspace, commit, release_with_noop
+from radibench.tools.local_history import (
+    BIN,
+    LOADER,
+    ML,
+    READ,
+    Workspace,
+    branch,
+    cpu_work,
+    release_with_noop,
+    rename_training_loader,
+    reread,
+)
 
-SLOW_READ = (
-    READ
-    + """            if idx % 4 == 0:  # re-read to validate the patch: the regression under test
-                vol.slice(
-                    slice(start[0], start[0] + patch_size[0]),
-                    slice(start[1], start[1] + patch_size[1]),
-                    slice(start[2], start[2] + patch_size[2]),
-                )
-"""
-)
-CPU_READ = (
-    READ
-    + """            _spread = float(np.asarray(patch, dtype=np.float64).std())  # never used
-"""
-)
-ML = "src/radiobject/ml/__init__.py"
 WALL = r"loaders\.WarmBatch\.time_warm_batch"
 BYTES = r"loaders\.BytesRead\.track_bytes_per_batch"
 TILES = r"counts\.PerBatch\.track_tiles_per_batch"
 INSTRUCTIONS = r"counts\.PerBatch\.track_instructions_per_batch"
 COUNTS = [p for p in GATES if p != WALL]
-
-
-def renamed(text: str) -> str:
-    text = text.replace(
-        "    create_training_dataloader,\n", "    create_training_dataloader as make_loader,\n"
-    )
-    return text.replace('    "create_training_dataloader",\n', '    "make_loader",\n')
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +45,11 @@ def history(tmp_path_factory):
     commits = release_with_noop(repo)  # checks that 0.1.1's loader reads as READ says
     release = commits["release"]
     for name, message, path, edit in [
-        ("io", "Validate patches", LOADER, lambda t: t.replace(READ, SLOW_READ)),
-        ("cpu", "Patch statistics", LOADER, lambda t: t.replace(READ, CPU_READ)),
-        ("api", "Rename the training loader", ML, renamed),
+        ("io", "Validate patches", LOADER, lambda t: t.replace(READ, reread(4))),
+        ("cpu", "Patch statistics", LOADER, lambda t: t.replace(READ, cpu_work(1))),
+        ("api", "Rename the training loader", ML, rename_training_loader),
     ]:
-        subprocess.run(["git", "-C", str(repo), "checkout", "-q", release], check=True)
-        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-B", name], check=True)
-        commits[name] = commit(repo, message, path, edit)
-    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
+        commits[name] = branch(repo, release, name, message, path, edit)
     return repo, commits
 
 

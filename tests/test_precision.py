@@ -1,49 +1,121 @@
-"""The precision study's readers: asv compare tables and the spread of repeated runs."""
+"""The gate's calibration (radibench/tools/precision.py): its statistics, its judging, and the
+committed docs/precision.md being exactly what its recorded data renders."""
 
 import json
-import shutil
+import math
 from pathlib import Path
 
 import pytest
 
+from radibench import suite
 from radibench.tools import precision
 
-FIXTURE = Path(__file__).parent / "fixtures" / "asv_results" / "fixture-machine"
-
-COMPARE = """
-| Change   | Before [3062b8e1] <v0.1.1>   | After [84edab60] <main>   |   Ratio | Benchmark (Parameter)                                         |
-|----------|------------------------------|---------------------------|---------|---------------------------------------------------------------|
-| +        | 13.2ms                       | 20.6ms                    |    1.56 | loaders.TrainingLoader.track_seconds_per_sample('radiobject') |
-|          | 51.9±7ms                     | 53.0±10ms                 |    1.02 | loaders.WarmBatch.time_warm_batch('radiobject')               |
-|          | n/a                          | n/a                       |     n/a | loaders.WarmBatch.time_warm_batch('monai')                    |
-|          | 0.05                         | 0.05                      |    1.00 | loaders.ColdStart.time_first_batch('radiobject')              |
-| +        | 16.6M                        | 20.7M                     |    1.25 | loaders.BytesRead.track_bytes_per_batch('radiobject')         |
-"""  # noqa: E501
+DOCS = Path(__file__).parents[1] / "docs"
+WALL = "loaders.WarmBatch.time_warm_batch('radiobject')"
+BYTES = "loaders.BytesRead.track_bytes_per_batch('radiobject')"
 
 
-def test_compare_rows_keep_the_gated_measured_benchmarks():
-    rows = precision.compare_rows(COMPARE)
-    assert [(r["mark"], r["ratio"]) for r in rows] == [("", "1.02"), ("+", "1.25")]
-    assert rows[0]["name"] == "loaders.WarmBatch.time_warm_batch('radiobject')"
+def comparison(head: str, wall_ratio: float, flagged_at: dict, bytes_ratio=1.0, broken=False):
+    wall = {
+        "base": 0.05,
+        "head": None if broken else 0.05 * wall_ratio,
+        "ratio": None if broken else wall_ratio,
+        "broken": broken,
+        "flagged": broken,
+        "factor": suite.GATE_FACTOR,
+        "flagged_at": {f: broken or flagged_at.get(f, False) for f in precision.LADDER},
+    }
+    counted = {
+        "base": 100.0,
+        "head": None if broken else 100.0 * bytes_ratio,
+        "ratio": None if broken else bytes_ratio,
+        "broken": broken,
+        "flagged": broken or bytes_ratio > float(suite.COUNT_FACTOR),
+        "factor": suite.COUNT_FACTOR,
+        "flagged_at": None,
+    }
+    return {
+        "head": head,
+        "asv_exit": 0,
+        "failed": False,
+        "seconds": 100.0,
+        "metrics": {WALL: wall, BYTES: counted},
+    }
 
 
-def test_spread_over_runs(tmp_path):
-    source = next(FIXTURE.glob("7fcf86f1-*.json"))
-    runs = []
-    for i, scale in enumerate([1.0, 1.1, 0.9]):
-        data = json.loads(source.read_text())
-        cols = data["result_columns"]
-        row = data["results"]["loaders.TrainingLoader.time_warm_batch"]
-        row[cols.index("result")] = [v * scale for v in row[cols.index("result")]]
-        runs.append(tmp_path / f"run{i}.json")
-        runs[-1].write_text(json.dumps(data))
-    table = {r["benchmark"]: r for r in precision.spread(runs)}
-    warm = table["loaders.TrainingLoader.time_warm_batch('radiobject')"]
-    assert warm["runs"] == 3
-    assert warm["median"] == pytest.approx(0.007204249)
-    assert warm["range_over_median"] == pytest.approx(0.2)
-    assert len(warm["ci_over_median"]) == 3 and all(c > 0 for c in warm["ci_over_median"])
-    assert "(track: no CI)" in precision.markdown(
-        {"spread": list(table.values()), "comparisons": []}
-    )
-    shutil.rmtree(tmp_path)
+def summary(aa_ratios):
+    comparisons = [comparison("noop", r, {"1.05": r > 1.05}) for r in aa_ratios]
+    comparisons += [
+        comparison("cpu5", 1.04, {}),
+        comparison("cpu10", 1.11, {"1.05": True, "1.08": True, "1.10": True}),
+        comparison("io10", 1.09, {"1.05": True, "1.08": True}, bytes_ratio=1.1),
+        comparison("api", 1.0, {}, broken=True),
+    ]
+    return {
+        "machine": "test",
+        "profile": "quick",
+        "asv_factor": suite.GATE_FACTOR,
+        "sizing": {
+            "warm_batch_seconds": 0.05,
+            "statistic_seconds": 0.0005,
+            "rounds": 3,
+            "regressions": {
+                "cpu5": {"repeats": 1, "slowdown": 0.04},
+                "cpu10": {"repeats": 3, "slowdown": 0.12},
+            },
+        },
+        "commits": {},
+        "comparisons": comparisons,
+    }
+
+
+def test_the_regressions_are_spread_among_the_aa_runs():
+    order = precision.schedule(20, 1)
+    assert order.count("noop") == 20 and len(order) == 24
+    positions = [order.index(r) for r in precision.REGRESSIONS]
+    assert positions == sorted(positions) and positions[0] > 2 and positions[-1] < 21
+
+
+def test_upper_bound_of_a_rate():
+    assert precision.upper_bound(0, 20) == pytest.approx(1 - 0.05 ** (1 / 20), abs=1e-6)
+    assert precision.upper_bound(20, 20) == 1.0
+    assert 0.05 < precision.upper_bound(1, 20) < 0.25
+
+
+def test_the_wall_factor_follows_the_aa_spread():
+    tight = [1.0, 1.01, 0.99, 1.005, 0.995]
+    wide = [1.0, 1.06, 0.94, 1.04, 0.96]
+    assert precision.chosen_wall_factor(tight) == "1.05"
+    assert float(precision.chosen_wall_factor(wide)) > 1.08
+    sd = precision.log_ratio_spread(wide)[1]
+    expected = math.exp(precision.Z_ONE_PERCENT * sd)
+    assert precision.factor_for(wide, 1.0) == pytest.approx(math.ceil(expected * 100) / 100)
+    assert precision.alarm_probability([1.0, 1.0], 1.02) == 0.0
+
+
+def test_analysis_judges_each_metric_as_the_gate_does():
+    result = precision.analyse(summary([1.0, 1.01, 0.99, 1.02, 0.98]))
+    wall = next(m for m in result["metrics"] if m["wall"])
+    counted = next(m for m in result["metrics"] if not m["wall"])
+    assert result["wall_factor"] == "1.05" and wall["factor"] == 1.05
+    assert wall["alarms"] == 0 and wall["aa_runs"] == 5
+    assert {r: d["caught"] for r, d in wall["detections"].items()} == {
+        "cpu5": 0,
+        "cpu10": 1,
+        "io10": 1,
+        "api": 1,
+    }
+    assert counted["detections"]["io10"]["caught"] == 1 and counted["log_sd"] == 0
+    assert result["aa_failed"] == 0
+    assert result["caught"] == {"cpu5": [False], "cpu10": [True], "io10": [True], "api": [True]}
+    text = precision.markdown(summary([1.0, 1.01, 0.99, 1.02, 0.98]))
+    assert "0 of 5 A/A" in text and "`cpu5` 0/1" in text
+
+
+def test_the_committed_doc_is_what_its_data_renders():
+    recorded = DOCS / "precision.json"
+    data = json.loads(recorded.read_text())
+    assert (DOCS / "precision.md").read_text() == precision.markdown(data)
+    result = precision.analyse(data)
+    assert result["aa_checks"] >= 20
+    assert result["wall_factor"] == suite.GATE_FACTOR, "the gate's factor is the calibrated one"

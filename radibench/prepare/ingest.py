@@ -4,7 +4,13 @@ then, untimed, how the stored voxels relate to the NIfTI files the peers read (d
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 import time
+from importlib import metadata
+from pathlib import Path
 
 from radibench.frameworks import radiobject as radiobject_api
 from radibench.frameworks.mapping import ValueMapping
@@ -24,6 +30,44 @@ def ingest_cohort(
     if outcome.attempt(problems, key, lambda: ingest(uri, inputs, tiling=tiling)):
         return time.perf_counter() - start
     return None
+
+
+INGEST_CACHE_ENV = "RADIBENCH_INGEST_CACHE"
+
+
+def installed_code_digest(distribution: str = "radiobject") -> str:
+    """sha256 of the installed distribution's RECORD, which lists every installed file with its
+    own hash: two installs share it only when their code is byte-identical."""
+    record = metadata.distribution(distribution).read_text("RECORD") or ""
+    return hashlib.sha256(record.encode()).hexdigest()
+
+
+def reused_or_ingested(problems: dict, key: str, uri: str, dataset, tiling="isotropic"):
+    """(uri, seconds) of the training cohort's DICOM ingest (ingest_cohort). With
+    RADIBENCH_INGEST_CACHE set, a store this very code made of this very dataset is read from
+    there instead of ingesting again: the pull-request check and the precision study run
+    setup_cache once per round of `asv continuous`, and the ingest (~40 s on the default
+    profile) would dominate them. The seconds are then those of the ingest that made the store.
+    A store is complete once its ingest.json exists; an incomplete one is made again."""
+    root = os.environ.get(INGEST_CACHE_ENV)
+    if not root:
+        return uri, ingest_cohort(problems, key, uri, dataset.subjects, tiling=tiling)
+    if not Path(root).is_absolute():  # setup_cache runs in a temporary folder
+        raise ValueError(f"{INGEST_CACHE_ENV} must be an absolute path, not {root!r}")
+    ids = [s.id for s in dataset.subjects]
+    key_text = json.dumps([installed_code_digest(), dataset.name, ids, "dicom", tiling])
+    target = Path(root) / f"{dataset.name}-{hashlib.sha256(key_text.encode()).hexdigest()[:16]}"
+    record = target / "ingest.json"
+    if record.exists():
+        return str(target / "store"), json.loads(record.read_text())["seconds"]
+    shutil.rmtree(target, ignore_errors=True)  # an ingest that did not finish
+    target.mkdir(parents=True)
+    seconds = ingest_cohort(problems, key, str(target / "store"), dataset.subjects, tiling=tiling)
+    if seconds is None:
+        shutil.rmtree(target, ignore_errors=True)
+        return uri, None
+    record.write_text(json.dumps({"seconds": seconds, "key": json.loads(key_text)}))
+    return str(target / "store"), seconds
 
 
 def detect_mapping(problems: dict, key: str, uri: str, nifti) -> ValueMapping | None:

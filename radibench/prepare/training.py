@@ -14,7 +14,7 @@ from radibench import suite
 from radibench.measure.protocol import TIMED_BATCHES, WARMUP_BATCHES
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome
-from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
+from radibench.prepare.ingest import detect_mapping, recorded_mapping, reused_or_ingested
 
 
 def prepare_training(
@@ -34,7 +34,7 @@ def prepare_training(
     outcome.deselect(problems, frameworks)
     if "radiobject" in frameworks and "radiobject" not in problems:
         uri = str(Path(cache_dir or Path.cwd()) / "radiobject-train")
-        seconds = ingest_cohort(problems, "radiobject", uri, data.subjects)
+        uri, seconds = reused_or_ingested(problems, "radiobject", uri, data)
         if seconds is not None:
             cache.update(radiobject_uri=uri, ingest_seconds=seconds)
             # How the stored voxels relate to the NIfTI (detected, never assumed).

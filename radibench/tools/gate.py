@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import subprocess
 import sys
@@ -68,11 +69,34 @@ class Verdict:
         for row, factor in self.rows:
             if row.broken:
                 found.append(f"{row.name}: {row.before} at the base, {row.after} at the head")
-            elif row.mark in ("+", "!"):
+            elif self.flagged(row):
                 found.append(f"{row.name}: {row.ratio.strip('~')}x, above the factor {factor}")
         if self.asv_exit not in (0, 1):
             found.append(f"`asv continuous` exited {self.asv_exit}: a benchmark failed to run")
         return found
+
+    def flagged(self, row: Row) -> bool:
+        """A gated row that fails the check."""
+        return row.broken or row.mark in ("+", "!")
+
+    def to_json(self) -> dict:
+        """The verdict as data (the precision study reads it)."""
+        return {
+            "base": self.base,
+            "head": self.head,
+            "failures": self.failures,
+            "rows": [
+                {
+                    "name": row.name,
+                    "before": row.before,
+                    "after": row.after,
+                    "ratio": row.ratio,
+                    "factor": factor,
+                    "flagged": self.flagged(row),
+                }
+                for row, factor in self.rows
+            ],
+        }
 
     def markdown(self, dashboard: str | None = None) -> str:
         verdict = "FAILED" if self.failures else "passed"
@@ -138,6 +162,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="append the verdict to this file (repeatable)",
     )
     parser.add_argument("--dashboard", help="URL of the published dashboard, for the verdict")
+    parser.add_argument("--json", type=Path, help="also write the verdict as JSON here")
 
 
 def run(args) -> int:
@@ -148,6 +173,8 @@ def run(args) -> int:
     for path in args.markdown:
         with open(path, "a") as out:
             out.write(text)
+    if args.json:
+        args.json.write_text(json.dumps(verdict.to_json(), indent=1))
     return 1 if verdict.failures else 0
 
 

@@ -59,6 +59,48 @@ def release_with_noop(repo: Path) -> dict[str, str]:
     return commits
 
 
+# The regressions the gate is tested and calibrated on, as edits of 0.1.1's source.
+ML = "src/radiobject/ml/__init__.py"
+STATISTIC = "float(np.asarray(patch, dtype=np.float64).std())"  # what cpu_work repeats
+
+
+def reread(every: int) -> str:
+    """READ, then the same patch read again for items with idx % every == 0: an I/O increase
+    (a careless validation), about 1/every more bytes."""
+    again = READ.replace("            patch = vol.slice(", "                vol.slice(")
+    again = again.replace("\n                ", "\n                    ").replace(
+        "\n            )", "\n                )"
+    )
+    check = f"            if idx % {every} == 0:  # re-read: the regression under test\n"
+    return READ + check + again
+
+
+def cpu_work(repeats: int) -> str:
+    """READ, then an unused statistic of every patch computed `repeats` times: CPU only, not one
+    byte more read."""
+    return READ + (
+        f"            for _ in range({repeats}):  # never used: the regression under test\n"
+        f"                {STATISTIC}\n"
+    )
+
+
+def rename_training_loader(text: str) -> str:
+    """radiobject.ml's create_training_dataloader exported under another name: an API break."""
+    text = text.replace(
+        "    create_training_dataloader,\n", "    create_training_dataloader as make_loader,\n"
+    )
+    return text.replace('    "create_training_dataloader",\n', '    "make_loader",\n')
+
+
+def branch(repo: Path, base: str, name: str, message: str, path: str, edit) -> str:
+    """A commit on its own branch `name` off `base`; the work tree goes back to main."""
+    git(repo, "checkout", "-q", base)
+    git(repo, "checkout", "-q", "-B", name)
+    made = commit(repo, message, path, edit)
+    git(repo, "checkout", "-q", "main")
+    return made
+
+
 def commit(repo: Path, message: str, path: str, edit) -> str:
     """Commit `edit(text)` of the file at `path`; return the new commit's hash."""
     file = repo / path

@@ -1,188 +1,534 @@
-"""Precision study: how noisy the gated benchmarks are, and which `--factor` gates reliably.
+"""Calibration of the pull-request gate: how often identical code fails it, and what it catches.
 
-``python -m radibench.tools.precision [--work DIR] [--aa 5] [--slow 2]`` builds a local RadiObject
-history (radibench/tools/local_history.py) from the 0.1.1 release with two commits whose effect is
-known: ``noop`` rewords a comment, ``slow10`` makes every patch read 10% slower (it sleeps a
-tenth of the time the read took, after the read). Then, on the chosen profile (default:
-``default``), RadiObject only, as the PR check runs:
+``python -m radibench.tools.precision [--aa 20] [--tries 1] [--profile default]`` builds a local
+RadiObject history (radibench/tools/local_history.py) from the real 0.1.1 release, then commits
+whose effect is known, each on its own branch off the release:
 
-1. three separate `asv run`s of the release: each time_ benchmark's 99% CI width / median per
-   run, and min / median / max of the medians across the runs;
-2. `--aa` times `asv continuous release noop` (A/A: same code, so any alarm is a false one);
-3. `--slow` times `asv continuous release slow10` (a real 10% slowdown that must be caught).
+- ``noop``: a reworded comment (A/A: the same code, so every alarm is a false one);
+- ``cpu5`` and ``cpu10``: an unused statistic of every patch computed k times, CPU only, with k
+  chosen and the slowdown measured by an independent timing in this process (the release's warm
+  batch against the statement on a real patch, interleaved), never assumed;
+- ``io10``: every tenth item's patch read twice (about +10% bytes);
+- ``api``: the training loader exported under another name (every gated benchmark n/a).
 
-Every comparison is also re-judged offline with `asv compare --factor F` for several factors,
-from the same recorded samples. Writes summary.json and precision.md into the work folder.
-Needs a quiet machine: anything else running inflates the spread and causes false alarms.
+Each comparison runs as pr-check.yml runs it: `asv continuous` of the gated benchmarks
+(suite.GATED) with RADIBENCH_INGEST_CACHE set, then `radibench gate`; the A/A comparisons are
+spread evenly among the regressions so slow drift hits both. From the results files it keeps
+each gated metric's exact ratio head / base. Writes summary.json into the work folder and, with
+``--out``, the recorded data beside the markdown (``docs/precision.json``, ``docs/precision.md``).
+``--render docs/precision.json`` writes the markdown again from the recorded data alone: every
+word of the doc follows from the rows (tests/test_precision_doc.py checks it matches).
+Needs a quiet machine: anything else running inflates the wall-time spread.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import math
+import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from radibench.suite import GATE_FACTOR, GATED
+from radibench import suite
 from radibench.tools import asv_results, gate
-from radibench.tools.local_history import LOADER, READ, Workspace, commit, release_with_noop
-
-SPREAD = r"^loaders\.(WarmBatch|ColdStart|BytesRead|TrainingLoader\.track_seconds_per_sample)"
-FACTORS = ["1.03", "1.05", "1.08", "1.1"]
-SLOW10 = (
-    "            import time as _time\n\n            _t0 = _time.perf_counter()\n"
-    + READ
-    + "            _time.sleep(0.1 * (_time.perf_counter() - _t0))  # exactly 10% slower reads\n"
+from radibench.tools.local_history import (
+    BIN,
+    LOADER,
+    ML,
+    READ,
+    STATISTIC,
+    Workspace,
+    branch,
+    cpu_work,
+    release_with_noop,
+    rename_training_loader,
+    reread,
 )
 
+MACHINE = "precision"
+WALL = r"loaders\.WarmBatch\.time_warm_batch"
+LADDER = ["1.05", "1.08", "1.10", "1.12", "1.15", "1.20"]  # wall-time factors re-judged
+Z_ONE_PERCENT = 2.326  # one-sided: a ratio this many sigmas up happens once in 100 A/A checks
+CONFIDENCE = 0.95
+REGRESSIONS = {
+    "cpu5": "CPU only, about 5% per batch",
+    "cpu10": "CPU only, about 10% per batch",
+    "io10": "every tenth item's patch read twice",
+    "api": "training loader renamed (API break)",
+}
 
-def build_history(repo: Path) -> dict[str, str]:
+
+# --- the regressions, sized by an independent timing ----------------------------------------
+
+
+def size_cpu_work(profile: str, targets=(0.05, 0.10), rounds: int = 15) -> dict:
+    """Time the release's warm batch (installed radiobject 0.1.1, this process, seeded, batch 4)
+    and the STATISTIC on a real 64^3 patch, interleaved over `rounds`; the repeats k that make
+    each target slowdown, and the slowdown each k measures (4 k statistic / batch)."""
+    import numpy as np  # noqa: F401  (the statement's own name)
+
+    from radibench import frameworks
+    from radibench.data import datasets
+    from radibench.frameworks import radiobject as radiobject_api
+    from radibench.measure.counters import seed_everything
+    from radibench.prepare.ingest import reused_or_ingested
+
+    data = datasets.ensure_dataset(profile)
+    work = Path(datasets.data_root()) / "precision-sizing"
+    uri, _ = reused_or_ingested({}, "radiobject", str(work / "train"), data)
+    framework = frameworks.make("radiobject", [], uri)
+    framework.import_modules()
+    seed_everything()
+    stream = framework.batches(frameworks.LoaderSpec())
+    for _ in range(4):
+        next(stream)
+    volume = radiobject_api.open_collection(uri).iloc[0]
+    patch = volume.slice(slice(0, 64), slice(0, 64), slice(0, 64))
+    code = compile(STATISTIC, "<statistic>", "eval")
+    batch, statistic = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(5):
+            next(stream)
+        batch.append((time.perf_counter() - start) / 5)
+        start = time.perf_counter()
+        for _ in range(20):
+            eval(code, {"np": np, "patch": patch})
+        statistic.append((time.perf_counter() - start) / 20)
+    per_batch, per_statistic = statistics.median(batch), statistics.median(statistic)
+    sizes = {}
+    for target in targets:
+        repeats = max(1, round(target * per_batch / (4 * per_statistic)))
+        sizes[f"cpu{round(target * 100)}"] = {
+            "repeats": repeats,
+            "slowdown": 4 * repeats * per_statistic / per_batch,
+        }
+    return {
+        "warm_batch_seconds": per_batch,
+        "statistic_seconds": per_statistic,
+        "rounds": rounds,
+        "regressions": sizes,
+    }
+
+
+def build_history(repo: Path, sizing: dict) -> dict[str, str]:
     commits = release_with_noop(repo)
-    commits["slow10"] = commit(repo, "Slower reads", LOADER, lambda t: t.replace(READ, SLOW10))
+    release = commits["release"]
+    for name, size in sizing["regressions"].items():
+        work = cpu_work(size["repeats"])
+        commits[name] = branch(
+            repo,
+            release,
+            name,
+            f"Patch statistics x{size['repeats']}",
+            LOADER,
+            lambda t, work=work: t.replace(READ, work),
+        )
+    commits["io10"] = branch(
+        repo, release, "io10", "Validate patches", LOADER, lambda t: t.replace(READ, reread(10))
+    )
+    commits["api"] = branch(
+        repo, release, "api", "Rename the training loader", ML, rename_training_loader
+    )
     return commits
 
 
-def compare_rows(output: str) -> list[dict]:
-    """The gated, measured rows of an `asv compare` table (radibench.tools.gate's reader)."""
-    return [
-        dataclasses.asdict(row)
-        for row in gate.compare_rows(output)
-        if re.search(GATED, row.name) and row.ratio != "n/a"
-    ]
+def schedule(aa: int, tries: int) -> list[str]:
+    """Heads in run order: the A/A runs with the regressions spread evenly among them."""
+    heads = ["noop"] * aa
+    regressions = [name for _ in range(tries) for name in REGRESSIONS]
+    step = (len(heads) + 1) / (len(regressions) + 1)
+    for i, name in enumerate(regressions):
+        heads.insert(round((i + 1) * step) + i, name)
+    return heads
 
 
-def spread(result_files: list[Path]) -> list[dict]:
-    """Per time_ benchmark: CI width / median of each run, and the medians' min/median/max."""
-    per = {}
-    for path in result_files:
+# --- one comparison, as pr-check.yml makes it -----------------------------------------------
+
+
+def values(ws: Workspace, commit: str) -> dict[str, float | None]:
+    """Gated benchmark -> its value at `commit` (None: n/a or failed)."""
+    found = {}
+    for path in ws.results.glob(f"{commit[:8]}-*.json"):
         for result in asv_results.results(json.loads(path.read_text())):
-            value = result.value
-            if value is None or value != value:  # failed or n/a
-                continue
-            entry = per.setdefault(
-                (result.benchmark, ", ".join(result.params)),
-                {"medians": [], "ci_over_median": []},
-            )
-            entry["medians"].append(value)
-            if value and result.ci_low is not None and result.ci_high is not None:
-                entry["ci_over_median"].append((result.ci_high - result.ci_low) / value)
-    table = []
-    for (name, label), entry in sorted(per.items()):
-        medians = entry["medians"]
-        middle = statistics.median(medians)
-        table.append(
-            dict(
-                benchmark=f"{name}({label})",
-                runs=len(medians),
-                min=min(medians),
-                median=middle,
-                max=max(medians),
-                range_over_median=(max(medians) - min(medians)) / middle if middle else 0.0,
-                ci_over_median=entry["ci_over_median"],
-            )
+            name = f"{result.benchmark}({', '.join(result.params)})"
+            ok = isinstance(result.value, (int, float)) and not math.isnan(result.value)
+            found[name] = float(result.value) if ok else None
+    return found
+
+
+def compare(ws: Workspace, base: str, head: str, log) -> dict:
+    start = time.monotonic()
+    continuous = ws.asv(
+        "continuous", "--factor", suite.GATE_FACTOR, "--split", "--show-stderr",
+        "--machine", MACHINE, "-b", suite.GATED, base, head, timeout=3600,
+    )  # fmt: skip
+    verdict_file = ws.work / "verdict.json"
+    judged = subprocess.run(
+        [str(BIN / "radibench"), "gate", "--machine", MACHINE, "--asv-exit",
+         str(continuous.returncode), "--json", str(verdict_file), base, head],
+        cwd=ws.work, env=ws.env, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - start
+    log.write(f"$ asv continuous {base} {head}\n{continuous.stdout}\n{continuous.stderr}\n")
+    log.write(f"$ radibench gate\n{judged.stdout}\n{judged.stderr}\n")
+    log.flush()
+    if judged.returncode not in (0, 1):
+        raise RuntimeError(f"radibench gate failed:\n{judged.stderr[-2000:]}")
+    verdict = json.loads(verdict_file.read_text())
+    before, after = values(ws, base), values(ws, head)
+    wall_at = {}  # the wall time re-judged as the gate would judge it at each candidate factor
+    for factor in LADDER:
+        out = ws.asv("compare", "--factor", factor, "--split", "--machine", MACHINE, base, head)
+        for row in gate.compare_rows(out.stdout):
+            if re.fullmatch(WALL, row.benchmark):
+                wall_at.setdefault(row.name, {})[factor] = row.broken or row.mark in ("+", "!")
+    metrics = {}
+    for row in verdict["rows"]:
+        b, a = before.get(row["name"]), after.get(row["name"])
+        metrics[row["name"]] = {
+            "base": b,
+            "head": a,
+            "ratio": a / b if a is not None and b else None,
+            "broken": b is not None and a is None,
+            "flagged": row["flagged"],
+            "factor": row["factor"],
+            "flagged_at": wall_at.get(row["name"]),
+        }
+    return {
+        "asv_exit": continuous.returncode,
+        "failed": bool(verdict["failures"]),
+        "seconds": seconds,
+        "metrics": metrics,
+    }
+
+
+# --- what the comparisons say ---------------------------------------------------------------
+
+
+def log_ratio_spread(ratios: list[float]) -> tuple[float, float]:
+    """Mean and standard deviation of the log ratios (0, 0 for fewer than two)."""
+    logs = [math.log(r) for r in ratios]
+    if len(logs) < 2:
+        return 0.0, 0.0
+    return statistics.fmean(logs), statistics.stdev(logs)
+
+
+def factor_for(ratios: list[float], floor: float) -> float:
+    """The smallest factor (two decimals, at least `floor`) that one A/A comparison in 100
+    exceeds under a log-normal fit of the A/A ratios."""
+    mean, sd = log_ratio_spread(ratios)
+    return max(floor, math.ceil(math.exp(mean + Z_ONE_PERCENT * sd) * 100) / 100)
+
+
+def alarm_probability(ratios: list[float], factor: float) -> float:
+    """P(an A/A ratio > factor) under the log-normal fit; 0 when the ratios never vary."""
+    mean, sd = log_ratio_spread(ratios)
+    if sd == 0:
+        return 0.0 if all(r <= factor for r in ratios) else 1.0
+    z = (math.log(factor) - mean) / sd
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def upper_bound(alarms: int, n: int, confidence: float = CONFIDENCE) -> float:
+    """One-sided Clopper-Pearson upper bound of a rate seen `alarms` times in `n` (bisection)."""
+    if alarms >= n:
+        return 1.0
+    low, high = alarms / n, 1.0
+    for _ in range(60):
+        p = (low + high) / 2
+        tail = sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(alarms + 1))
+        low, high = (p, high) if tail > 1 - confidence else (low, p)
+    return high
+
+
+def chosen_wall_factor(ratios: list[float]) -> str:
+    """The smallest factor of LADDER at or above the A/A fit's one-in-100 factor (factor_for)."""
+    fitted = factor_for(ratios, 1.0)
+    return next((f for f in LADDER if float(f) >= fitted), LADDER[-1])
+
+
+def analyse(summary: dict) -> dict:
+    """Per gated metric: A/A ratios and spread, alarms, detections and factor, each judged as the
+    gate judges (the wall time at the factor its A/A spread gives); the per-check figures."""
+    comparisons = summary["comparisons"]
+    aa = [c for c in comparisons if c["head"] == "noop"]
+    names = sorted({m for c in comparisons for m in c["metrics"]})
+    wall_factor = None
+    for name in names:
+        if re.fullmatch(WALL, name.split("(")[0]):
+            ratios = [c["metrics"][name]["ratio"] for c in aa if c["metrics"][name]["ratio"]]
+            wall_factor = chosen_wall_factor(ratios)
+
+    def flagged(c: dict, name: str) -> bool:
+        m = c["metrics"].get(name)
+        if m is None:
+            return False
+        if m["flagged_at"] is not None:  # the wall time
+            return m["broken"] or m["flagged_at"][wall_factor]
+        return m["flagged"]
+
+    metrics = []
+    for name in names:
+        rows = [c["metrics"][name] for c in aa if name in c["metrics"]]
+        wall = rows[0]["flagged_at"] is not None
+        factor = float(wall_factor if wall else rows[0]["factor"])
+        ratios = [row["ratio"] for row in rows if row["ratio"]]
+        alarms = sum(1 for c in aa if flagged(c, name))
+        mean, sd = log_ratio_spread(ratios)
+        detections = {}
+        for regression in REGRESSIONS:
+            runs = [c for c in comparisons if c["head"] == regression]
+            detections[regression] = {
+                "caught": sum(1 for c in runs if flagged(c, name)),
+                "tries": len(runs),
+                "ratios": [c["metrics"].get(name, {}).get("ratio") for c in runs],
+            }
+        metrics.append(
+            {
+                "name": name,
+                "wall": wall,
+                "factor": factor,
+                "aa_runs": len(ratios),
+                "aa_min": min(ratios) if ratios else None,
+                "aa_max": max(ratios) if ratios else None,
+                "log_sd": sd,
+                "log_mean": mean,
+                "alarms": alarms,
+                "alarm_model": alarm_probability(ratios, factor) if ratios else None,
+                "fitted_factor": factor_for(ratios, 1.0) if ratios else None,
+                "detections": detections,
+            }
         )
-    return table
+    failed = sum(1 for c in aa if any(flagged(c, name) for name in names))
+    caught = {
+        r: [any(flagged(c, name) for name in names) for c in comparisons if c["head"] == r]
+        for r in REGRESSIONS
+    }
+    model = 1.0
+    for m in metrics:
+        model *= 1 - (m["alarm_model"] or 0.0)
+    seconds = [c["seconds"] for c in comparisons]
+    return {
+        "metrics": metrics,
+        "wall_factor": wall_factor,
+        "aa_checks": len(aa),
+        "aa_failed": failed,
+        "aa_failed_bound": upper_bound(failed, len(aa)) if aa else None,
+        "caught": caught,
+        "pr_alarm_model": 1 - model,
+        "check_seconds": {"min": min(seconds), "median": statistics.median(seconds),
+                          "max": max(seconds)} if seconds else None,
+    }  # fmt: skip
+
+
+# --- the document ---------------------------------------------------------------------------
+
+
+def _short(name: str) -> str:
+    return name.split("(")[0].replace("loaders.", "").replace("counts.", "")
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}%}"
+
+
+def _ratio(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
 
 
 def markdown(summary: dict) -> str:
-    lines = ["## Spread over three separate `asv run`s", ""]
-    lines += [
-        "| benchmark | 99% CI / median per run | min | median | max | (max-min)/median |",
-        "|---|---|---|---|---|---|",
+    """docs/precision.md, from the recorded data alone."""
+    result = analyse(summary)
+    sizing = summary["sizing"]
+    wall = next((m for m in result["metrics"] if m["wall"]), None)
+    n = result["aa_checks"]
+    lines = [
+        "# Calibration of the pull-request gate",
+        "",
+        "Generated by `python -m radibench.tools.precision --out docs/precision.md` "
+        f"(`--render docs/precision.json` rewrites it from the recorded data). Machine: "
+        f"{summary['machine']}; profile `{summary['profile']}`; RadiObject only; "
+        f"{len(summary['comparisons'])} comparisons, each `asv continuous --factor "
+        f"{summary['asv_factor']} -b GATED` then `radibench gate`, as pr-check.yml runs them, "
+        "with the asv environments, the dataset and the ingest cached.",
+        "",
+        "## The regressions, sized independently",
+        "",
+        f"The release's warm batch, timed in one process ({sizing['rounds']} interleaved rounds "
+        f"of 5 batches): {sizing['warm_batch_seconds'] * 1e3:.2f} ms; the statement the CPU "
+        f"regressions repeat on every patch (`{STATISTIC}`, on a 64^3 patch): "
+        f"{sizing['statistic_seconds'] * 1e3:.3f} ms.",
+        "",
+        "| regression | what changed | measured size |",
+        "|---|---|---|",
     ]
-    for r in summary["spread"]:
-        ci = ", ".join(f"{c:.1%}" for c in r["ci_over_median"]) or "(track: no CI)"
-        lines.append(
-            f"| {r['benchmark']} | {ci} | {r['min']:.4g} | {r['median']:.4g} | {r['max']:.4g} "
-            f"| {r['range_over_median']:.1%} |"
+    for name, text in REGRESSIONS.items():
+        size = sizing["regressions"].get(name)
+        measured = (
+            f"+{size['slowdown']:.1%} per batch ({size['repeats']} statistics per patch)"
+            if size
+            else "see the ratios below"
         )
-    lines += ["", "## Comparisons", ""]
-    lines += ["| pair | asv continuous exit | ratios | flagged at factor |", "|---|---|---|---|"]
-    for c in summary["comparisons"]:
-        ratios = ", ".join(f"{r['name'].split('.')[-1]} {r['ratio']}" for r in c["rows"])
-        flagged = ", ".join(f"{f}: {'yes' if v else 'no'}" for f, v in c["flagged"].items())
-        lines.append(f"| {c['pair']} | {c['exit']} | {ratios} | {flagged} |")
+        lines.append(f"| `{name}` | {text} | {measured} |")
+    lines += [
+        "",
+        "## Per metric",
+        "",
+        f"A/A = {n} comparisons of identical code (release against a reworded comment). "
+        "Spread = standard deviation of ln(ratio) over the A/A comparisons. Alarm and detection "
+        "= flagged as `radibench gate` flags it (the wall time: `asv compare` at the factor, "
+        "which also asks for asv's Mann-Whitney test; the counts: ratio above the factor; "
+        "either: a number at the base and none at the head).",
+        "",
+        "| metric | factor | A/A ratios min-max | spread | A/A alarms | "
+        + " | ".join(f"{r} caught" for r in REGRESSIONS)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(REGRESSIONS),
+    ]
+    for m in result["metrics"]:
+        caught = []
+        for regression in REGRESSIONS:
+            d = m["detections"][regression]
+            ratios = ", ".join(_ratio(r) for r in d["ratios"])
+            caught.append(f"{d['caught']}/{d['tries']} ({ratios})")
+        lines.append(
+            f"| `{_short(m['name'])}` | {m['factor']:.2f} | {_ratio(m['aa_min'])}-"
+            f"{_ratio(m['aa_max'])} | {m['log_sd']:.2%} | {m['alarms']}/{m['aa_runs']} | "
+            + " | ".join(caught)
+            + " |"
+        )
+    lines += ["", "## What it says", ""]
+    if wall:
+        lines.append(
+            f"- **The wall time** (`{_short(wall['name'])}`): A/A spread {wall['log_sd']:.2%}; "
+            f"a log-normal fit puts one A/A comparison in 100 above {wall['fitted_factor']:.2f}, "
+            f"so the gate's factor is {wall['factor']:.2f}, the next of the factors re-judged "
+            f"({', '.join(LADDER)}). At it, {wall['alarms']} of {wall['aa_runs']} A/A "
+            "comparisons alarmed, and it caught "
+            + ", ".join(
+                f"`{r}` {wall['detections'][r]['caught']}/{wall['detections'][r]['tries']}"
+                for r in REGRESSIONS
+            )
+            + "."
+        )
+    for m in result["metrics"]:
+        if m is wall:
+            continue
+        moved = "never moved" if m["log_sd"] == 0 else f"moved by at most {m['aa_max'] - 1:.3%}"
+        found = [r for r in REGRESSIONS if m["detections"][r]["caught"]]
+        lines.append(
+            f"- **`{_short(m['name'])}`**: {moved} over {m['aa_runs']} A/A comparisons, gated at "
+            f"{m['factor']:.2f}; caught {', '.join(f'`{r}`' for r in found) or 'none'}."
+        )
+    lines += [
+        "",
+        "## One pull-request check",
+        "",
+        f"- Identical code failed the whole check in {result['aa_failed']} of {n} A/A "
+        f"comparisons (95% upper bound of the rate: {_pct(result['aa_failed_bound'])}).",
+        "- The whole check caught "
+        + ", ".join(f"`{r}` {sum(c)}/{len(c)}" for r, c in result["caught"].items())
+        + ".",
+        f"- From the fitted spreads, the chance that one check of identical code fails on some "
+        f"gated metric: {_pct(result['pr_alarm_model'], 2)} (the product over metrics; the "
+        "counts' share is nil where they never moved).",
+    ]
+    if result["check_seconds"]:
+        s = result["check_seconds"]
+        lines.append(
+            f"- Wall time of one check with warm caches (asv continuous and the gate): median "
+            f"{s['median'] / 60:.1f} min (min {s['min'] / 60:.1f}, max {s['max'] / 60:.1f})."
+        )
+    cost = summary.get("instruction_seconds")
+    if cost:
+        lines.append(
+            "- Counting instructions (valgrind) adds, per commit measured: median "
+            f"{statistics.median(cost):.0f} s (min {min(cost):.0f}, max {max(cost):.0f})."
+        )
     return "\n".join(lines) + "\n"
+
+
+# --- running it -----------------------------------------------------------------------------
+
+
+def instruction_seconds(ws: Workspace) -> list[float]:
+    """asv's recorded duration of every instruction count in the work folder's results."""
+    found = []
+    for path in ws.results.glob("*-*.json"):
+        data = json.loads(path.read_text())
+        for row in asv_results.rows(data):
+            if row.name.endswith("track_instructions_per_batch") and row.column("duration"):
+                found.append(float(row.column("duration")))
+    return found
+
+
+def run(args) -> dict:
+    work = args.work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "repo").mkdir(parents=True)
+    ingest_cache = work / "ingest"
+    os.environ["RADIBENCH_INGEST_CACHE"] = str(ingest_cache)
+    sizing = size_cpu_work(args.profile)
+    print(f"sizing: {json.dumps(sizing)}", flush=True)
+    commits = build_history(work / "repo", sizing)
+    ws = Workspace(
+        work / "repo", work, None, MACHINE, profile=args.profile,
+        RADIBENCH_INGEST_CACHE=str(ingest_cache),
+    )  # fmt: skip
+    machine = json.loads((Path(ws.env["HOME"]) / ".asv-machine.json").read_text())[MACHINE]
+    summary = {
+        "machine": f"{machine.get('cpu', '?')}, {machine.get('num_cpu', '?')} cores, "
+        f"{machine.get('ram', '?')}",
+        "profile": args.profile,
+        "asv_factor": suite.GATE_FACTOR,
+        "sizing": sizing,
+        "commits": commits,
+        "comparisons": [],
+    }
+    with (work / "asv.log").open("w") as log:
+        for i, head in enumerate(schedule(args.aa, args.tries)):
+            found = compare(ws, commits["release"], commits[head], log)
+            found["head"] = head
+            summary["comparisons"].append(found)
+            print(
+                f"{i + 1}: release -> {head}: gate {'FAILED' if found['failed'] else 'passed'}, "
+                f"{found['seconds']:.0f} s",
+                flush=True,
+            )
+            summary["instruction_seconds"] = instruction_seconds(ws)
+            (work / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def write(summary: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    out.write_text(markdown(summary))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path(".radibench/precision"))
     parser.add_argument("--profile", default="default")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--aa", type=int, default=5)
-    parser.add_argument("--slow", type=int, default=2)
-    parser.add_argument("--factor", default=GATE_FACTOR, help="the factor asv continuous uses")
+    parser.add_argument("--aa", type=int, default=20, help="A/A comparisons")
+    parser.add_argument("--tries", type=int, default=1, help="comparisons per regression")
+    parser.add_argument("--out", type=Path, help="write OUT (markdown) and OUT's .json")
+    parser.add_argument("--render", type=Path, help="recorded .json: write its markdown only")
     args = parser.parse_args(argv)
-    work = args.work.resolve()
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "repo").mkdir(parents=True)
-    commits = build_history(work / "repo")
-    ws = Workspace(work / "repo", work, None, "precision", profile=args.profile)
-    summary = {"profile": args.profile, "factor": args.factor, "commits": commits, "runs": []}
-    log = (work / "asv.log").open("w")
-
-    def asv(*a):
-        start = time.monotonic()
-        proc = ws.asv(*a, timeout=3600)
-        log.write(f"$ asv {' '.join(a)}\n{proc.stdout}\n{proc.stderr}\n")
-        log.flush()
-        print(
-            f"asv {a[0]} {' '.join(a[-2:])}: exit {proc.returncode}, "
-            f"{time.monotonic() - start:.0f} s",
-            flush=True,
-        )
-        return proc
-
-    kept = []
-    for i in range(args.runs):
-        asv("run", "--machine", "precision", "-b", SPREAD, f"{commits['release']}^!")
-        result = next(ws.results.glob(f"{commits['release'][:8]}-*.json"))
-        kept.append(work / f"run{i + 1}.json")
-        shutil.copy(result, kept[-1])
-    summary["spread"] = spread(kept)
-
-    summary["comparisons"] = []
-    pairs = [("release", "noop")] * args.aa + [("release", "slow10")] * args.slow
-    for base, head in pairs:
-        proc = asv(
-            "continuous",
-            "--factor",
-            args.factor,
-            "--split",
-            "--machine",
-            "precision",
-            "-b",
-            GATED,
-            commits[base],
-            commits[head],
-        )
-        flagged = {}
-        rows = []
-        for factor in FACTORS:
-            out = ws.asv(
-                "compare",
-                "--factor",
-                factor,
-                "--split",
-                "--machine",
-                "precision",
-                commits[base],
-                commits[head],
-            ).stdout
-            found = compare_rows(out)
-            rows = rows or found
-            flagged[factor] = any(r["mark"] == "+" for r in found)
-        summary["comparisons"].append(
-            dict(pair=f"{base} -> {head}", exit=proc.returncode, rows=rows, flagged=flagged)
-        )
-        (work / "summary.json").write_text(json.dumps(summary, indent=1))
-    (work / "precision.md").write_text(markdown(summary))
+    if args.render:
+        summary = json.loads(args.render.read_text())
+        args.render.with_suffix(".md").write_text(markdown(summary))
+        return 0
+    summary = run(args)
+    if args.out:
+        write(summary, args.out)
     print(markdown(summary))
     return 0
 
