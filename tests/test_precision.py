@@ -119,3 +119,17 @@ def test_the_committed_doc_is_what_its_data_renders():
     result = precision.analyse(data)
     assert result["aa_checks"] >= 20
     assert result["wall_factor"] == suite.GATE_FACTOR, "the gate's factor is the calibrated one"
+
+
+def test_the_s3_counts_measured_apart_are_rendered_with_their_pairs():
+    data = summary([1.0, 1.01, 0.99])
+    data["s3_requests"] = {
+        "runs": 4,
+        "radiobject": "0.1.1",
+        "factor": suite.COUNT_FACTOR,
+        "values": {"GET": [10.0, 10.0, 10.0, 10.0], "LIST": [0.0, 0.0, 0.0, 0.0]},
+    }
+    text = precision.markdown(data)
+    assert "| GET | all 10 | 0.000% | 0/2 | 1.02 |" in text
+    assert "the S3 request counts never moved" in text
+    assert precision.s3_pairs([10.0, 11.0, 0.0, 1.0]) == [1.1, math.inf]

@@ -249,9 +249,19 @@ def upper_bound(alarms: int, n: int, confidence: float = CONFIDENCE) -> float:
 
 
 def chosen_wall_factor(ratios: list[float]) -> str:
-    """The smallest factor of LADDER at or above the A/A fit's one-in-100 factor (factor_for)."""
-    fitted = factor_for(ratios, 1.0)
-    return next((f for f in LADDER if float(f) >= fitted), LADDER[-1])
+    """The A/A fit's one-in-100 factor (factor_for), two decimals, at least LADDER's first."""
+    return f"{factor_for(ratios, float(LADDER[0])):.2f}"
+
+
+def wall_flagged(metric: dict, factor: str) -> bool:
+    """Whether the gate flags the wall time at `factor`, from `asv compare` at LADDER's factors:
+    asv flags a ratio above the factor that its Mann-Whitney test finds significant, and the
+    test does not depend on the factor, so at any factor F the verdict is the one at the
+    largest LADDER factor at or below F, and the ratio above F."""
+    if metric["broken"]:
+        return True
+    below = [f for f in LADDER if float(f) <= float(factor)]
+    return bool(below) and metric["flagged_at"][below[-1]] and metric["ratio"] > float(factor)
 
 
 def analyse(summary: dict) -> dict:
@@ -271,7 +281,7 @@ def analyse(summary: dict) -> dict:
         if m is None:
             return False
         if m["flagged_at"] is not None:  # the wall time
-            return m["broken"] or m["flagged_at"][wall_factor]
+            return wall_flagged(m, wall_factor)
         return m["flagged"]
 
     metrics = []
@@ -298,6 +308,7 @@ def analyse(summary: dict) -> dict:
                 "aa_runs": len(ratios),
                 "aa_min": min(ratios) if ratios else None,
                 "aa_max": max(ratios) if ratios else None,
+                "aa_largest_move": max(abs(r - 1) for r in ratios) if ratios else None,
                 "log_sd": sd,
                 "log_mean": mean,
                 "alarms": alarms,
@@ -400,7 +411,7 @@ def markdown(summary: dict) -> str:
             caught.append(f"{d['caught']}/{d['tries']} ({ratios})")
         lines.append(
             f"| `{_short(m['name'])}` | {m['factor']:.2f} | {_ratio(m['aa_min'])}-"
-            f"{_ratio(m['aa_max'])} | {m['log_sd']:.2%} | {m['alarms']}/{m['aa_runs']} | "
+            f"{_ratio(m['aa_max'])} | {m['log_sd']:.3%} | {m['alarms']}/{m['aa_runs']} | "
             + " | ".join(caught)
             + " |"
         )
@@ -409,8 +420,10 @@ def markdown(summary: dict) -> str:
         lines.append(
             f"- **The wall time** (`{_short(wall['name'])}`): A/A spread {wall['log_sd']:.2%}; "
             f"a log-normal fit puts one A/A comparison in 100 above {wall['fitted_factor']:.2f}, "
-            f"so the gate's factor is {wall['factor']:.2f}, the next of the factors re-judged "
-            f"({', '.join(LADDER)}). At it, {wall['alarms']} of {wall['aa_runs']} A/A "
+            f"so the gate's factor is {wall['factor']:.2f} (`radibench.suite.GATE_FACTOR`), "
+            "judged from the same results (`asv compare` at "
+            f"{', '.join(LADDER)}; asv's significance test does not depend on the factor). "
+            f"At it, {wall['alarms']} of {wall['aa_runs']} A/A "
             "comparisons alarmed, and it caught "
             + ", ".join(
                 f"`{r}` {wall['detections'][r]['caught']}/{wall['detections'][r]['tries']}"
@@ -421,12 +434,17 @@ def markdown(summary: dict) -> str:
     for m in result["metrics"]:
         if m is wall:
             continue
-        moved = "never moved" if m["log_sd"] == 0 else f"moved by at most {m['aa_max'] - 1:.3%}"
+        moved = (
+            "never moved"
+            if m["log_sd"] == 0
+            else f"moved by at most {m['aa_largest_move']:.3%} (ratio)"
+        )
         found = [r for r in REGRESSIONS if m["detections"][r]["caught"]]
         lines.append(
             f"- **`{_short(m['name'])}`**: {moved} over {m['aa_runs']} A/A comparisons, gated at "
             f"{m['factor']:.2f}; caught {', '.join(f'`{r}`' for r in found) or 'none'}."
         )
+    lines += s3_lines(summary.get("s3_requests"))
     lines += [
         "",
         "## One pull-request check",
@@ -438,7 +456,7 @@ def markdown(summary: dict) -> str:
         + ".",
         f"- From the fitted spreads, the chance that one check of identical code fails on some "
         f"gated metric: {_pct(result['pr_alarm_model'], 2)} (the product over metrics; the "
-        "counts' share is nil where they never moved).",
+        "counts' share is nil where they never moved)" + s3_share(summary.get("s3_requests")) + ".",
     ]
     if result["check_seconds"]:
         s = result["check_seconds"]
@@ -453,6 +471,64 @@ def markdown(summary: dict) -> str:
             f"{statistics.median(cost):.0f} s (min {min(cost):.0f}, max {max(cost):.0f})."
         )
     return "\n".join(lines) + "\n"
+
+
+def s3_pairs(values: list[float]) -> list[float]:
+    """Ratios of disjoint pairs of runs (second / first): the A/A comparisons of a count."""
+    pairs = zip(values[::2], values[1::2], strict=False)  # an odd last run stays unpaired
+    return [b / a if a else (1.0 if b == a else math.inf) for a, b in pairs]
+
+
+def s3_lines(s3: dict | None) -> list[str]:
+    """The S3 request counts' section: measured apart from the comparisons (below)."""
+    if not s3:
+        return []
+    factor = float(s3["factor"])
+    lines = [
+        "",
+        "## S3 requests per batch, by kind",
+        "",
+        f"Measured apart (`counts.S3PerBatch` needs an S3 server and an ingest into it per commit, "
+        f"which would double each comparison): {s3['runs']} runs of radiobject "
+        f"{s3['radiobject']}'s seeded loader, each a fresh loader reading in-process from the "
+        "local S3 server through the counting proxy; an A/A comparison is a disjoint pair of "
+        "runs.",
+        "",
+        "| kind | per-run values | (max - min) / min | A/A pairs above the factor | factor |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, found in s3["values"].items():
+        low, high = min(found), max(found)
+        spread = (high - low) / low if low else (0.0 if high == low else math.inf)
+        pairs = s3_pairs(found)
+        above = sum(1 for r in pairs if r > factor)
+        shown = f"all {low:g}" if low == high else f"{low:g} - {high:g}"
+        lines.append(f"| {kind} | {shown} | {spread:.3%} | {above}/{len(pairs)} | {factor:.2f} |")
+    return lines
+
+
+def s3_share(s3: dict | None) -> str:
+    """What the S3 request counts, measured apart, add to the per-check estimate."""
+    if not s3:
+        return ""
+    moved = [kind for kind, found in s3["values"].items() if min(found) != max(found)]
+    if not moved:
+        return "; the S3 request counts never moved, so they add nothing"
+    return f"; not counted in it: the S3 request counts of {', '.join(moved)} moved (table above)"
+
+
+def measure_s3(summary: dict, runs: int) -> None:
+    """Add the S3 request counts' spread (radibench.tools.count_spread) to the summary."""
+    from importlib import metadata
+
+    from radibench.tools import count_spread
+
+    summary["s3_requests"] = {
+        "runs": runs,
+        "radiobject": metadata.version("radiobject"),
+        "factor": suite.COUNT_FACTOR,
+        "values": count_spread.s3_request_spread(summary["profile"], runs),
+    }
 
 
 # --- running it -----------------------------------------------------------------------------
@@ -484,8 +560,7 @@ def run(args) -> dict:
     )  # fmt: skip
     machine = json.loads((Path(ws.env["HOME"]) / ".asv-machine.json").read_text())[MACHINE]
     summary = {
-        "machine": f"{machine.get('cpu', '?')}, {machine.get('num_cpu', '?')} cores, "
-        f"{machine.get('ram', '?')}",
+        "machine": f"{machine.get('cpu', '?')}, {machine.get('ram', '?')} RAM",
         "profile": args.profile,
         "asv_factor": suite.GATE_FACTOR,
         "sizing": sizing,
@@ -520,13 +595,24 @@ def main(argv=None) -> int:
     parser.add_argument("--aa", type=int, default=20, help="A/A comparisons")
     parser.add_argument("--tries", type=int, default=1, help="comparisons per regression")
     parser.add_argument("--out", type=Path, help="write OUT (markdown) and OUT's .json")
+    parser.add_argument("--s3-runs", type=int, default=20, help="runs of the S3 request counts")
     parser.add_argument("--render", type=Path, help="recorded .json: write its markdown only")
+    parser.add_argument(
+        "--add-s3", type=Path, help="recorded .json: measure the S3 request counts into it"
+    )
     args = parser.parse_args(argv)
     if args.render:
         summary = json.loads(args.render.read_text())
         args.render.with_suffix(".md").write_text(markdown(summary))
         return 0
+    if args.add_s3:
+        summary = json.loads(args.add_s3.read_text())
+        measure_s3(summary, args.s3_runs)
+        write(summary, args.add_s3.with_suffix(".md"))
+        return 0
     summary = run(args)
+    if args.s3_runs:
+        measure_s3(summary, args.s3_runs)
     if args.out:
         write(summary, args.out)
     print(markdown(summary))
