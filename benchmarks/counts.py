@@ -6,15 +6,23 @@ patches seeded, after its first and 3 warm-up batches:
 - tiles and arrays opened: TileDB's own counters (an extra read, a bigger tile, a lost open
   array cache show here exactly);
 - instructions executed: valgrind's callgrind, counting only the batches (a CPU-only slowdown
-  shows here when a timing's noise would hide it; n/a where valgrind is not installed).
+  shows here when a timing's noise would hide it; n/a where valgrind is not installed);
+- S3 requests by kind (S3PerBatch), the same loader reading the cohort from a local S3 server
+  through the counting proxy (TileDB has no S3 request counter): on S3 every request is a round
+  trip, so one more LIST or HEAD per read costs a cloud reader milliseconds that a local
+  timing cannot see.
 """
+
+from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import LoaderSpec
 from radibench.measure import instructions
-from radibench.measure.counters import counts_per_batch
+from radibench.measure.counters import OTHER_REQUESTS, counts_per_batch, requests_per_batch
 from radibench.measure.protocol import WARMUP_BATCHES
+from radibench.prepare import storage as prepare_storage
 from radibench.prepare import training
+from radibench.storage.server import reading
 
 
 def _needs_valgrind(cache, framework):
@@ -56,3 +64,57 @@ class PerBatch:
     track_instructions_per_batch.setup = _needs_valgrind
     track_instructions_per_batch.unit = "instructions"
     track_instructions_per_batch.timeout = 1800
+
+
+class S3PerBatch:
+    """S3 requests per batch of RadiObject's training loader, by kind.
+
+    setup_cache ingests the cohort with this commit's RadiObject into a local SeaweedFS bucket
+    (radibench/prepare/storage.py: the data dir outlives the server); each benchmark process
+    starts its own server on it and the counting proxy in front (lan: no delay, so nothing
+    waits on a timer), and reads with a fresh seeded loader in-process. n/a where the server
+    cannot run here (no weed binary), as for storage.S3VersusLocal."""
+
+    params = [["radiobject"]]
+    param_names = ["framework"]
+    version = suite.version("s3-counts-1")
+    timeout = suite.SETUP_CACHE_TIMEOUT
+    rounds = 1  # the same number every run: one is enough
+
+    def setup_cache(self):
+        return prepare_storage.prepare_local_s3(Path.cwd())
+
+    def setup(self, cache, framework):
+        self.link = prepare_storage.connect(cache, "s3-lan")
+
+    def _requests(self, kind):
+        link = self.link
+        with reading(link.server):
+            counted = requests_per_batch(link.adapter, LoaderSpec(), WARMUP_BATCHES, link.proxy)
+        return counted[kind]
+
+    def track_get_requests_per_batch(self, cache, framework):
+        """Object GETs per batch (mean of 8 batches): a read that fetches more pieces."""
+        return self._requests("GET")
+
+    track_get_requests_per_batch.unit = "requests"
+
+    def track_head_requests_per_batch(self, cache, framework):
+        """HEADs per batch (mean of 8 batches): existence and size checks, one round trip each."""
+        return self._requests("HEAD")
+
+    track_head_requests_per_batch.unit = "requests"
+
+    def track_list_requests_per_batch(self, cache, framework):
+        """LISTs per batch (mean of 8 batches): TileDB lists an array's folders when it opens
+        it, so a lost open-array cache shows here."""
+        return self._requests("LIST")
+
+    track_list_requests_per_batch.unit = "requests"
+
+    def track_other_requests_per_batch(self, cache, framework):
+        """Every other request per batch (PUT, POST, DELETE, unrecognised): 0 for a reader;
+        anything above is a reader that writes (asv flags 0 to more as worse)."""
+        return self._requests(OTHER_REQUESTS)
+
+    track_other_requests_per_batch.unit = "requests"

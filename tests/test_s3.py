@@ -138,6 +138,26 @@ def test_server_that_exits_at_start_reports_log_tail(monkeypatch):
         LocalS3Server().start()
 
 
+def test_no_server_binary_is_na_where_a_broken_server_is_a_failure(monkeypatch, tmp_path):
+    """The S3 benchmarks show n/a on a machine that cannot run the server at all (no weed
+    binary anywhere find_weed looks), failed where the server is there but does not start."""
+    from radibench.prepare import outcome
+    from radibench.storage import server as server_module
+
+    monkeypatch.setenv("RADIBENCH_WEED", str(tmp_path / "no-weed"))
+    monkeypatch.setattr(server_module.sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr(server_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(server_module, "REPO_ROOT", tmp_path)
+    problems: dict = {}
+    assert not outcome.attempt(problems, "s3", LocalS3Server().start, "starting the S3 server")
+    assert problems["s3"][0] == outcome.NA and "weed" in problems["s3"][1], problems
+    monkeypatch.undo()
+
+    monkeypatch.setattr(LocalS3Server, "_command", lambda self, tmp: [sys.executable, "-c", "1/0"])
+    assert not outcome.attempt(problems, "s3", LocalS3Server().start, "starting the S3 server")
+    assert problems["s3"][0] == outcome.FAILED, problems
+
+
 def test_server_that_never_answers_times_out_and_is_killed(monkeypatch):
     pids = []
 

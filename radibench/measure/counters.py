@@ -40,21 +40,28 @@ def tiledb_counts() -> dict[str, int]:
     }
 
 
-def counts_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> dict:
-    """Mean TileDB counts (tiledb_counts) per batch of a fresh, seeded, in-process loader, after
-    its first batch and `warmup` more: the same numbers on every run, so a change in them is
-    never noise.
+def seeded_warm_batches(framework, spec, warmup: int):
+    """A fresh, seeded, in-process loader's batches, past its first batch and `warmup` more:
+    what every count per batch is taken from, so it is the same on every run.
 
-    TileDB's counters live in the process that reads, so the loader always runs in-process
-    (num_workers=0): what a batch needs does not depend on the workers."""
+    In-process (num_workers=0): TileDB's counters live in the process that reads, workers'
+    prefetch would blur which batch a request belongs to, and what a batch needs does not
+    depend on the workers."""
     import dataclasses
-
-    import tiledb
 
     seed_everything()
     stream = framework.batches(dataclasses.replace(spec, num_workers=0))
     for _ in range(1 + warmup):
         next(stream)
+    return stream
+
+
+def counts_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> dict:
+    """Mean TileDB counts (tiledb_counts) per batch of seeded_warm_batches: the same numbers on
+    every run, so a change in them is never noise."""
+    import tiledb
+
+    stream = seeded_warm_batches(framework, spec, warmup)
     tiledb.stats_enable()
     tiledb.stats_reset()
     try:
@@ -63,6 +70,32 @@ def counts_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHE
         return {key: value / batches for key, value in tiledb_counts().items()}
     finally:
         tiledb.stats_disable()
+
+
+# The S3 request kinds gated one by one (radibench.storage.netem's kinds); every other kind
+# (PUT, POST, DELETE, anything unrecognised) is counted together as "other": a reader that
+# writes is a bug.
+READ_REQUESTS = ("GET", "HEAD", "LIST")
+OTHER_REQUESTS = "other"
+
+
+def requests_per_batch(
+    framework, spec, warmup: int, proxy, batches: int = COUNTED_BATCHES
+) -> dict[str, float]:
+    """Mean S3 requests per batch of seeded_warm_batches by kind: GET, HEAD, LIST and "other",
+    counted by `proxy` (radibench.storage.netem.NetemProxy), which every request of the reader
+    passes (TileDB has no S3 request counter). The proxy is reset after the warm-up batches and
+    read after the counted ones; in-process reads are synchronous, so every request of those
+    batches has passed it by then: the same counts on every run."""
+    stream = seeded_warm_batches(framework, spec, warmup)
+    proxy.reset()
+    for _ in range(batches):
+        next(stream)
+    counted = proxy.stats()["requests"]
+    per_batch = {kind: counted.get(kind, 0) / batches for kind in READ_REQUESTS}
+    others = sum(n for kind, n in counted.items() if kind not in READ_REQUESTS)
+    per_batch[OTHER_REQUESTS] = others / batches
+    return per_batch
 
 
 def bytes_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> float:

@@ -1,4 +1,5 @@
-"""setup_cache of benchmarks/storage.py, and the S3 connection each benchmark process opens.
+"""setup_cache of benchmarks/storage.py and of counts.S3PerBatch (prepare_local_s3: the local S3
+copy alone), and the S3 connection each benchmark process opens.
 
 asv runs setup_cache in one process and every benchmark in fresh spawned processes, and nothing
 may outlive them, so:
@@ -41,10 +42,8 @@ REAL = "s3-real"
 def prepare(cache_dir: Path) -> dict:
     """The training cohort ingested locally, into a persistent local S3 data dir, and into
     real S3 when it is configured."""
-    data = suite.dataset()
-    cache = {"dataset": data.name, "problems": {}}
+    data, cache = _started()
     problems = cache["problems"]
-    outcome.deselect(problems, ["radiobject"])
     if problems:
         return cache
     local_uri = str(cache_dir / "radiobject-local")
@@ -55,10 +54,27 @@ def prepare(cache_dir: Path) -> dict:
     if found is None:
         return cache
     cache["mapping"] = found.to_json()
-    cache.update(local_uri=local_uri, local_seconds=seconds, s3_key=S3_KEY)
+    cache.update(local_uri=local_uri, local_seconds=seconds)
     _ingest_local_s3(cache, cache_dir, data.subjects)
     prepare_real_s3(cache, cache_dir, data.subjects)
     return cache
+
+
+def prepare_local_s3(cache_dir: Path) -> dict:
+    """The training cohort ingested into a persistent local S3 data dir only: no local copy and
+    no value mapping (what counts S3 requests takes batches and never compares voxels)."""
+    data, cache = _started()
+    if not cache["problems"]:
+        _ingest_local_s3(cache, cache_dir, data.subjects)
+    return cache
+
+
+def _started() -> tuple:
+    """The dataset, and a cache whose problems say n/a when radiobject is not selected."""
+    data = suite.dataset()
+    cache = {"dataset": data.name, "problems": {}}
+    outcome.deselect(cache["problems"], ["radiobject"])
+    return data, cache
 
 
 def _ingest_local_s3(cache: dict, cache_dir: Path, subjects) -> None:
@@ -66,8 +82,9 @@ def _ingest_local_s3(cache: dict, cache_dir: Path, subjects) -> None:
 
     problems = cache["problems"]
     server = LocalS3Server(data_dir=cache_dir / "s3-data")
-    cache.update(s3_data_dir=str(server.data_dir), bucket=server.bucket)
-    # A server that cannot start (no weed binary) fails the S3 parameters only.
+    cache.update(s3_data_dir=str(server.data_dir), bucket=server.bucket, s3_key=S3_KEY)
+    # S3 parameters only: n/a where no server binary is installed (S3ServerUnavailable), failed
+    # where the server is there but does not start.
     if not outcome.attempt(problems, "s3", server.start, "starting the local S3 server"):
         return
     try:
@@ -140,7 +157,7 @@ def connect(cache: dict, storage: str) -> Connection:
     outcome.check(cache, "radiobject")
     if storage == REAL:
         outcome.check(cache, REAL)
-    mapping = recorded_mapping(cache["mapping"])
+    mapping = recorded_mapping(cache.get("mapping"))  # none in prepare_local_s3's cache
     if storage == "local":
         return Connection(cache["local_uri"], mapping)
     if storage == REAL:
@@ -173,15 +190,9 @@ def _real(cache: dict, mapping: ValueMapping | None) -> Connection:
 
 
 def _serve(cache: dict, profile: str, mapping: ValueMapping | None) -> Connection:
-    from radibench.storage.netem import NetemProxy
-    from radibench.storage.server import LocalS3Server
+    from radibench.storage.server import proxied
 
-    server = LocalS3Server(bucket=cache["bucket"], data_dir=cache["s3_data_dir"]).start()
-    try:
-        proxy = NetemProxy(server.port, profile=profile).start()
-    except BaseException:
-        server.stop()
-        raise
+    server, proxy = proxied(profile, bucket=cache["bucket"], data_dir=cache["s3_data_dir"])
     settings = server.settings.via(proxy.endpoint)
     settings.apply()  # kept for the process: spawned DataLoader workers inherit it
     radiobject_api.configure_s3(settings)

