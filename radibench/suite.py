@@ -15,11 +15,14 @@ DATASET_ENV = "RADIBENCH_DATASET"
 FRAMEWORKS_ENV = "RADIBENCH_FRAMEWORKS"
 # What a pull request is gated on, each metric at the factor its own run-to-run spread justifies
 # (docs/precision.md): the warm-batch wall time (up to 400 samples, asv's Mann-Whitney test and
-# the factor) and the counts that do not depend on noise (bytes, tiles, array opens: exact;
-# instructions: callgrind, within 0.05% run to run), judged by the factor alone. Not the
-# throughput: one 20-batch run per round, it moved by up to 15% between identical commits.
+# the factor) and the counts that do not depend on noise (bytes, tiles, array opens, S3
+# requests by kind through the counting proxy: exact; instructions: callgrind, within 0.05% run
+# to run), judged by the factor alone. A count that was 0 at the base and is not at the head
+# (a reader that starts writing, a first LIST) has no ratio ("n/a") but asv still marks it
+# worse, and the gate fails it. Not the throughput: one 20-batch run per round, it moved by up
+# to 15% between identical commits in an earlier study.
 # pr-check.yml runs `asv continuous -b GATED`; `radibench gate` then judges each metric.
-GATE_FACTOR = "1.08"  # wall time
+GATE_FACTOR = "1.18"  # wall time
 COUNT_FACTOR = "1.02"  # exact and near-exact counts
 GATES = {
     r"loaders\.WarmBatch\.time_warm_batch": GATE_FACTOR,
@@ -27,6 +30,10 @@ GATES = {
     r"counts\.PerBatch\.track_tiles_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_array_opens_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_instructions_per_batch": COUNT_FACTOR,
+    r"counts\.S3PerBatch\.track_get_requests_per_batch": COUNT_FACTOR,
+    r"counts\.S3PerBatch\.track_head_requests_per_batch": COUNT_FACTOR,
+    r"counts\.S3PerBatch\.track_list_requests_per_batch": COUNT_FACTOR,
+    r"counts\.S3PerBatch\.track_other_requests_per_batch": COUNT_FACTOR,
 }
 GATED = "|".join(GATES)
 # asv does not time imports it cannot see; this one is slow only the first time.

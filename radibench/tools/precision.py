@@ -335,7 +335,7 @@ def analyse(summary: dict) -> dict:
         "caught": caught,
         "pr_alarm_model": 1 - model,
         "check_seconds": {"min": min(seconds), "median": statistics.median(seconds),
-                          "max": max(seconds)} if seconds else None,
+                          "max": max(seconds), "total": sum(seconds)} if seconds else None,
     }  # fmt: skip
 
 
@@ -462,7 +462,8 @@ def markdown(summary: dict) -> str:
         s = result["check_seconds"]
         lines.append(
             f"- Wall time of one check with warm caches (asv continuous and the gate): median "
-            f"{s['median'] / 60:.1f} min (min {s['min'] / 60:.1f}, max {s['max'] / 60:.1f})."
+            f"{s['median'] / 60:.1f} min (min {s['min'] / 60:.1f}, max {s['max'] / 60:.1f}); "
+            f"all {len(summary['comparisons'])} comparisons: {s['total'] / 3600:.1f} h."
         )
     cost = summary.get("instruction_seconds")
     if cost:
