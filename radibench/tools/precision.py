@@ -67,7 +67,7 @@ REGRESSIONS = {
 # --- the regressions, sized by an independent timing ----------------------------------------
 
 
-def size_cpu_work(profile: str, targets=(0.05, 0.10), rounds: int = 15) -> dict:
+def size_cpu_work(profile: str, work: Path, targets=(0.05, 0.10), rounds: int = 15) -> dict:
     """Time the release's warm batch (installed radiobject 0.1.1, this process, seeded, batch 4)
     and the STATISTIC on a real 64^3 patch, interleaved over `rounds`; the repeats k that make
     each target slowdown, and the slowdown each k measures (4 k statistic / batch)."""
@@ -77,11 +77,11 @@ def size_cpu_work(profile: str, targets=(0.05, 0.10), rounds: int = 15) -> dict:
     from radibench.data import datasets
     from radibench.frameworks import radiobject as radiobject_api
     from radibench.measure.counters import seed_everything
-    from radibench.prepare.ingest import reused_or_ingested
 
     data = datasets.ensure_dataset(profile)
-    work = Path(datasets.data_root()) / "precision-sizing"
-    uri, _ = reused_or_ingested({}, "radiobject", str(work / "train"), data)
+    uri = str(work / "train")
+    cohort = [(s.train_dicom_dir, s.id) for s in data.subjects]
+    radiobject_api.ingest_dicoms(uri, cohort, tiling="isotropic")  # as the suite ingests
     framework = frameworks.make("radiobject", [], uri)
     framework.import_modules()
     seed_everything()
@@ -552,7 +552,7 @@ def run(args) -> dict:
     (work / "repo").mkdir(parents=True)
     ingest_cache = work / "ingest"
     os.environ["RADIBENCH_INGEST_CACHE"] = str(ingest_cache)
-    sizing = size_cpu_work(args.profile)
+    sizing = size_cpu_work(args.profile, work / "sizing")
     print(f"sizing: {json.dumps(sizing)}", flush=True)
     commits = build_history(work / "repo", sizing)
     ws = Workspace(
