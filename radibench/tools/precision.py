@@ -17,7 +17,7 @@ spread evenly among the regressions so slow drift hits both. From the results fi
 each gated metric's exact ratio head / base. Writes summary.json into the work folder and, with
 ``--out``, the recorded data beside the markdown (``docs/precision.json``, ``docs/precision.md``).
 ``--render docs/precision.json`` writes the markdown again from the recorded data alone: every
-word of the doc follows from the rows (tests/test_precision_doc.py checks it matches).
+word of the doc follows from the rows (tests/test_precision.py checks it matches).
 Needs a quiet machine: anything else running inflates the wall-time spread.
 """
 
