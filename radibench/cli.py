@@ -17,12 +17,14 @@ from radibench.tools import gate, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:
-    if args.config or args.newest or args.html_dir:
+    if args.config or args.newest or args.references or args.html_dir:
         current = source.current()
         if args.config:
             print(current.config)
         if args.newest:
             print(current.newest())
+        if args.references:
+            print("\n".join(current.references()))
         if args.html_dir:
             print(source.HTML_DIRS[current.config])
         return 0
@@ -119,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pypi", action="store_true", help="use the PyPI-release history")
     p.add_argument("--config", action="store_true", help="print the asv config to use")
     p.add_argument("--newest", action="store_true", help="print the newest commit's hash")
+    p.add_argument(
+        "--references",
+        action="store_true",
+        help="print the commits the whole suite runs at: the releases and the newest",
+    )
     p.add_argument("--html-dir", action="store_true", help="print the dashboard folder")
     p.set_defaults(func=cmd_source)
 

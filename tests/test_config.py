@@ -77,6 +77,22 @@ def test_pr_check_gates_what_the_suite_names():
         assert re.search(rf"^class {cls}\b", source, re.MULTILINE) and f"def {method}(" in source
 
 
+def test_nightly_measures_the_history_the_suite_names():
+    from radibench.suite import HISTORY
+
+    text = (ROOT / ".github" / "workflows" / "nightly.yml").read_text()
+    history = re.search(r"^\s*HISTORY: '([^']*)'", text, flags=re.MULTILINE)
+    assert history and history.group(1) == HISTORY
+    run = 'RADIBENCH_FRAMEWORKS=radiobject .venv/bin/asv run HASHFILE:shard.txt -b "$HISTORY"'
+    assert run in text
+    names = json.loads((ROOT / "results" / "benchmarks.json").read_text())
+    chosen = {name for name in names if re.search(HISTORY, name)}
+    for family in ("loaders.TrainingLoader", "loaders.BytesRead", "counts.", "ingest.", "storage."):
+        assert any(name.startswith(family) for name in chosen), family
+    whole_suite_only = ("loaders.StudyPeers", "access.", "recipes.", "scaling.")
+    assert not any(name.startswith(whole_suite_only) for name in chosen)
+
+
 # -- the stack held fixed ------------------------------------------------------------------------
 
 CONSTRAINTS = "requirements/bench.txt"  # the matrix's pins, given to pip as constraints

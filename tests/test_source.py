@@ -129,6 +129,18 @@ def test_release_commits_are_tagged_in_the_mirror(tmp_path, monkeypatch):
     assert Git(str(layout.mirror), str(tmp_path / "unused")).get_tags() == tags
 
 
+def test_references_are_the_releases_then_the_newest(tmp_path, monkeypatch):
+    """The whole suite runs at these (nightly.yml): tagged releases oldest first, the newest
+    commit once even when it is a release, and no tag off the branch."""
+    make_repo(tmp_path / "fork", commits=5)
+    commits = git_out(tmp_path / "fork" / ".git", "rev-list", "--reverse", "main").split()
+    releases = {"v0.2": commits[3], "v0.1": commits[1], "v0.3": commits[4]}
+    monkeypatch.setattr(source, "RELEASE_COMMITS", releases)
+    layout = Layout(tmp_path / "bench")
+    prepared = source.prepare(local=tmp_path / "fork", say=lambda m: None, layout=layout)
+    assert prepared.references() == [commits[1], commits[3], commits[4]]
+
+
 def test_a_repository_with_tags_of_its_own_keeps_them(tmp_path, monkeypatch):
     make_repo(tmp_path / "fork")
     first = git_out(tmp_path / "fork" / ".git", "rev-list", "--reverse", "main").split()[0]

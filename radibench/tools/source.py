@@ -100,6 +100,21 @@ class Source:
     def newest(self) -> str:
         return git("rev-parse", BRANCH, git_dir=self.git_dir).strip()
 
+    def references(self) -> list[str]:
+        """The commits the whole suite runs at (peers, partial reads, recipes): the tagged
+        releases on the branch, oldest first, then the newest commit. The rest of the history
+        is measured on suite.HISTORY alone: the peers do not change with RadiObject's commits."""
+        history = git("rev-list", "--first-parent", "--reverse", BRANCH, git_dir=self.git_dir)
+        order = {commit: i for i, commit in enumerate(history.split())}
+        tagged = git("tag", "--list", "--format=%(objectname)^{commit}", git_dir=self.git_dir)
+        releases = set()
+        for ref in tagged.split():
+            commit = git("rev-parse", ref, git_dir=self.git_dir).strip()
+            if commit in order:
+                releases.add(commit)
+        newest = self.newest()
+        return sorted(releases - {newest}, key=order.__getitem__) + [newest]
+
 
 def git(*args, git_dir: Path | None = None, cwd=None, env=None, timeout=600) -> str:
     command = ["git"] + (["--git-dir", str(git_dir)] if git_dir else []) + list(args)
