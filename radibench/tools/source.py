@@ -106,12 +106,9 @@ class Source:
         is measured on suite.HISTORY alone: the peers do not change with RadiObject's commits."""
         history = git("rev-list", "--first-parent", "--reverse", BRANCH, git_dir=self.git_dir)
         order = {commit: i for i, commit in enumerate(history.split())}
-        tagged = git("tag", "--list", "--format=%(objectname)^{commit}", git_dir=self.git_dir)
-        releases = set()
-        for ref in tagged.split():
-            commit = git("rev-parse", ref, git_dir=self.git_dir).strip()
-            if commit in order:
-                releases.add(commit)
+        tags = git("tag", "--list", "--format=%(objectname)^{commit}", git_dir=self.git_dir)
+        peeled = git("rev-parse", *tags.split(), git_dir=self.git_dir).split() if tags else []
+        releases = {commit for commit in peeled if commit in order}
         newest = self.newest()
         return sorted(releases - {newest}, key=order.__getitem__) + [newest]
 
