@@ -19,7 +19,7 @@ def git(cwd, *args):
 
 @pytest.fixture
 def snapshot(tmp_path):
-    """A repository whose first commit names a blob the mirror does not hold."""
+    """A repository whose first commit names a blob it does not hold."""
     source = tmp_path / "source"
     source.mkdir()
     git(source, "init", "-q", "-b", "main")
