@@ -182,6 +182,26 @@ def test_rewrite_html_drops_cdn_attributes_and_reports_unknown_urls():
     assert '<a href="https://example.org/">' in text and '<script src="asv.js">' in text
 
 
+def test_thumbnails_draw_what_was_measured_at_each_commit():
+    """One machine measured before and after a kernel update: two graphs of one benchmark
+    (asv keys graphs by os). asv's summary blends them; ours draws each commit's own value."""
+    from asv.graph import GraphSet, make_summary_graph
+
+    graphs = GraphSet()
+    before = graphs.get_graph("loaders.T.track", {"machine": "m", "os": "Linux 6.1"})
+    after = graphs.get_graph("loaders.T.track", {"machine": "m", "os": "Linux 6.2"})
+    for revision, value in ((1, 20.0), (3, 22.0), (5, 24.0)):
+        before.add_data_point(revision, value)
+    after.add_data_point(2, 30.0)
+    after.add_data_point(4, float("nan"))  # n/a there: nothing measured at revision 4
+    blended = {x: y for x, y, _ in make_summary_graph([before, after]).get_data()}
+    assert blended[2] != 30.0  # asv: 21.0 (interpolated) averaged with 30.0
+
+    (summary,) = dashboard.summaries_by_commit(graphs)
+    assert summary.params == {"summary": ""}
+    assert {x: y for x, y, _ in summary.get_data()} == {1: 20.0, 2: 30.0, 3: 22.0, 4: None, 5: 24.0}
+
+
 def test_every_cdn_file_maps_to_a_published_asset_file():
     packages = {asset.package: asset for asset in dashboard.ASSETS}
     for package, inner in dashboard.LOCAL_FILES.values():

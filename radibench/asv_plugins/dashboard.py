@@ -10,7 +10,8 @@ still succeeds and warns that the html needs internet.
 
 It also makes the dashboard read at a glance: it leaves off the benchmarks that have no results
 (asv 0.6.6 lists every benchmark of benchmarks.json: a suite larger than its results opened on
-rows of empty tiles) and writes the git tags' labels (RadiObject's releases) downwards beside
+rows of empty tiles), draws each grid thumbnail from the values measured at each commit (see
+summaries_by_commit) and writes the git tags' labels (RadiObject's releases) downwards beside
 their lines, where asv's overlapped for releases one commit apart.
 
 Also a small command line: ``python -m radibench.asv_plugins.dashboard fetch`` fills the cache
@@ -36,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 try:  # Imported by asv as a plugin; the helpers below also work without asv.
     from asv.console import log as _asv_log
+    from asv.graph import Graph, make_summary_graph
     from asv.publishing import OutputPublisher
 except ImportError:  # pragma: no cover - asv is in requirements/dev.txt
     _asv_log = None
@@ -385,17 +387,46 @@ def drop_unmeasured(benchmarks, graphs) -> list[str]:
     return dropped
 
 
+def summaries_by_commit(graphs):
+    """The grid's thumbnails (asv's summary graphs), one per benchmark, drawn from what was
+    measured at each commit.
+
+    asv keys a graph by the results' machine and environment parameters (os, cpu, python, ...),
+    so one machine whose kernel was updated between runs has two graphs of one benchmark; its
+    summary interpolates each graph across the other's commits and averages the two, drawing
+    at a commit a value no run measured there (21.4 ms where 24.7 ms was measured). Here the
+    graphs of a benchmark are pooled first (per commit, the mean of the values measured there),
+    then summarised as asv does: per parameter combination, small gaps filled, geometric mean
+    over combinations.
+    """
+    groups: dict[str, list] = {}
+    for _, graph in graphs:
+        if "summary" not in graph.params:
+            groups.setdefault(graph.benchmark_name, []).append(graph)
+    for name, group in groups.items():
+        pooled = Graph(name, {"pooled": ""})
+        for graph in group:
+            for revision, points in graph.data_points.items():
+                pooled.add_data_point(revision, None)  # the commit, even with nothing measured
+                for value in points:
+                    pooled.add_data_point(revision, list(value))
+        yield make_summary_graph([pooled])
+
+
 class AtAGlance(OutputPublisher):
-    """Runs before asv writes index.json (asv 0.6.6 calls the output publishers first)."""
+    """Runs before asv writes index.json (asv 0.6.6 calls the output publishers first) and
+    after asv's SummaryGrid (order 0), whose thumbnails it redraws."""
 
     name = None
     button_label = None
-    description = "Benchmarks with results only; legible tag labels"
+    description = "Benchmarks with results only; thumbnails of measured values; legible tags"
     order = math.inf
 
     @classmethod
     def publish(cls, conf, repo, benchmarks, graphs, revisions):
         legible_tags(Path(conf.html_dir))
+        for summary in summaries_by_commit(graphs):
+            summary.save(conf.html_dir)
         dropped = drop_unmeasured(benchmarks, graphs)
         if dropped and _asv_log is not None:
             _asv_log.info(
