@@ -399,13 +399,9 @@ def summaries_by_commit(graphs):
     then summarised as asv does: per parameter combination, small gaps filled, geometric mean
     over combinations.
     """
-    groups: dict[str, list] = {}
-    for _, graph in graphs:
-        if "summary" not in graph.params:
-            groups.setdefault(graph.benchmark_name, []).append(graph)
-    for name, group in groups.items():
+    for name in sorted({graph.benchmark_name for _, graph in graphs}):
         pooled = Graph(name, {"pooled": ""})
-        for graph in group:
+        for graph in graphs.get_graph_group(name):
             for revision, points in graph.data_points.items():
                 pooled.add_data_point(revision, None)  # the commit, even with nothing measured
                 for value in points:
