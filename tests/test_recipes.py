@@ -102,13 +102,18 @@ def test_prepare_records_every_recipe_and_copies_larger_cohorts(
     quick, data_root, tmp_path, monkeypatch
 ):
     """setup_cache as asv runs it: a 6-subject cohort from the 4 quick subjects, every file a
-    copy (no framework reads another subject's pages), one result per recipe."""
+    copy (no framework reads another subject's pages), two fresh processes per recipe whose
+    timings reach asv as one sample each, interleaved across the recipes."""
     monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
     monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
-    cache = recipes.prepare(["radiobject_random", "monai_cache"], (0,), (6,), cache_dir=tmp_path)
+    chosen = ["radiobject_random", "monai_cache"]
+    cache = recipes.prepare(chosen, (0,), (6,), cache_dir=tmp_path, rounds=2)
     copies = sorted((tmp_path / "cohort-6").glob("*.nii.gz"))
     assert len(copies) == 6 and len({p.stat().st_ino for p in copies}) == 6
-    for recipe in ("radiobject_random", "monai_cache"):
+    for recipe in chosen:
         result = recipes.result(cache, recipe, 0, 6)
         assert result["subjects"] == 6 and result["first_batch_mismatches"] == 0
+        assert result["processes"] == 2
+        for timing in recipes.TIMED:
+            assert result[timing]["number"] == 1 and len(result[timing]["samples"]) == 2
     assert cache["mappings"][6]["offset"] == 1024

@@ -6,39 +6,77 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from radibench.frameworks.base import EmptyEpoch, Framework, LoaderSpec
 from radibench.frameworks.mapping import MappingError, ValueMapping
 from radibench.frameworks.monai import Monai, MonaiCache, MonaiPersistent
 from radibench.frameworks.radiobject import RadiObject, RadiObjectRandom
 from radibench.frameworks.torchio import Torchio, TorchioQueue
 
-ADAPTERS: dict[str, type[Framework]] = {
-    cls.name: cls
-    for cls in (
-        RadiObject,
-        RadiObjectRandom,
-        Monai,
-        MonaiCache,
-        MonaiPersistent,
-        Torchio,
-        TorchioQueue,
-    )
-}
-# RadiObject's framework-comparison study, unchanged so its numbers stay reproducible.
-STUDY = ("radiobject", "monai", "torchio")
-PEERS = ("monai", "torchio")  # the study's peers
-# Each framework's fastest documented training recipe, beside the study's (benchmarks/recipes.py).
-BEST = ("radiobject_random", "monai_cache", "monai_persistent", "torchio_queue")
+FRAMEWORKS = {"radiobject": "RadiObject", "monai": "MONAI", "torchio": "TorchIO"}  # display names
+RADIOBJECT = "radiobject"  # the framework every comparison is about
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way of training from one framework: the registry prepare, benchmarks, report and
+    tests read (nobody parses a recipe's name). `set` is "study" (RadiObject's original study,
+    unchanged so its numbers stay reproducible) or "best" (the framework's fastest documented
+    recipe)."""
+
+    name: str
+    framework: str
+    set: str
+    adapter: type[Framework]
+
+    @property
+    def label(self) -> str:
+        return self.adapter.label
+
+    @property
+    def framework_label(self) -> str:
+        return FRAMEWORKS[self.framework]
+
+
+RECIPES = (
+    Recipe("radiobject", "radiobject", "study", RadiObject),
+    Recipe("radiobject_random", "radiobject", "best", RadiObjectRandom),
+    Recipe("monai", "monai", "study", Monai),
+    Recipe("monai_cache", "monai", "best", MonaiCache),
+    Recipe("monai_persistent", "monai", "best", MonaiPersistent),
+    Recipe("torchio", "torchio", "study", Torchio),
+    Recipe("torchio_queue", "torchio", "best", TorchioQueue),
+)
+REGISTRY = {r.name: r for r in RECIPES}
+ADAPTERS: dict[str, type[Framework]] = {r.name: r.adapter for r in RECIPES}
+STUDY = tuple(r.name for r in RECIPES if r.set == "study")
+PEERS = tuple(f for f in FRAMEWORKS if f != RADIOBJECT)  # the study's peers
+BEST = tuple(r.name for r in RECIPES if r.set == "best")
+
+
+def recipe(name: str) -> Recipe:
+    """The registered recipe `name`; a clear error for a name the registry does not know."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown recipe {name!r}; choose from {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
 
 __all__ = [
     "ADAPTERS",
+    "BEST",
+    "FRAMEWORKS",
     "PEERS",
+    "RECIPES",
+    "STUDY",
+    "Recipe",
     "EmptyEpoch",
     "Framework",
     "LoaderSpec",
     "MappingError",
     "ValueMapping",
     "make",
+    "recipe",
 ]
 
 

@@ -2,10 +2,16 @@
 its own maintainers would to train fast, at one thread budget, on the same voxels.
 
 Per commit: the cohort's NIfTI files and this commit's RadiObject ingest of the same series,
-the value mapping detected from them, then one run_recipe per (recipe, workers, cohort size) in
-a fresh interpreter. Larger cohorts repeat the dataset's subjects (generating 100 CT series
-would dominate the run) but every subject is a separate file, copied, and a separate array: no
-framework reads another subject's bytes from the page cache.
+the value mapping detected from them, then run_recipe per (recipe, workers, cohort size) in
+several fresh interpreters, interleaved (A B C A B C): the process is the unit of a timing here,
+since one process differs from the next by up to 20% for identical code on these machines, while
+the batches inside one process are correlated. Each timing then reaches asv as one sample per
+process, so asv stores their median with its 99% confidence interval, as it does for time_
+benchmarks, and the dashboard, `asv compare` and the report carry that interval.
+
+Larger cohorts repeat the dataset's subjects (generating 100 CT series would dominate the run)
+but every subject is a separate file, copied, and a separate array: no framework reads another
+subject's bytes from the page cache.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import ADAPTERS, RadiObject
+from radibench.frameworks import recipe as registered
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome
 from radibench.prepare.ingest import detect_mapping, ingest_cohort
@@ -24,11 +31,32 @@ from radibench.prepare.ingest import detect_mapping, ingest_cohort
 THREADS = 1  # threads per process in every library, TileDB included: the equal budget
 MEMORY_BUDGET_ENV = "RADIBENCH_MEMORY_BUDGET_GB"
 MEMORY_BUDGET_GB = 8.0  # what an in-memory cache may hold (a training node's share of RAM)
+PROCESSES_ENV = "RADIBENCH_PROCESSES"
+# Fresh processes per recipe: with 5, the median's 99% interval spans the processes' range
+# (asv extends it beyond the range by its Laplace model); the recipe comparison asks at least 5.
+PROCESSES = 5
+# What varies with the host and is summarised over processes; the rest are counts.
+TIMED = (
+    "seconds_per_sample",
+    "epoch_seconds_per_sample",
+    "cold_start",
+    "cache_build",
+    "slowest_batch",
+    "peak_memory",
+)
 
 
 def family(recipe: str) -> str:
-    """The framework a recipe belongs to (RADIBENCH_FRAMEWORKS selects families)."""
-    return recipe.split("_")[0]
+    """The framework a recipe belongs to (RADIBENCH_FRAMEWORKS selects frameworks)."""
+    return registered(recipe).framework
+
+
+def processes() -> int:
+    """Fresh processes per recipe and worker count (RADIBENCH_PROCESSES, default PROCESSES)."""
+    value = os.environ.get(PROCESSES_ENV, str(PROCESSES))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{PROCESSES_ENV}={value!r}: give a whole number of processes, 1 or more")
+    return int(value)
 
 
 def memory_budget() -> float:
@@ -39,9 +67,12 @@ def key(recipe: str, workers: int, subjects: int) -> str:
     return f"{recipe}-{workers}-{subjects}"
 
 
-def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None) -> dict:
-    """One run_recipe result per (recipe, workers, cohort size); None as a size is the dataset's
-    own cohort. What a commit cannot do is recorded per key, never raised."""
+def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None) -> dict:
+    """run_recipe results per (recipe, workers, cohort size), `rounds` fresh processes each
+    (default: processes()), interleaved round by round; None as a size is the dataset's own
+    cohort. What a commit cannot do is recorded per key, never raised; a key whose run fails is
+    not run again in later rounds."""
+    rounds = processes() if rounds is None else rounds
     data = suite.dataset()
     root = Path(cache_dir or Path.cwd())
     cache = {"dataset": data.name, "subjects": len(data.subjects), "problems": {}, "runs": {}}
@@ -53,19 +84,26 @@ def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None) -> dict:
         niftis, uri, mapping = _cohort(problems, root, data, subjects, recipes)
         if mapping is not None:
             cache["mappings"][subjects] = mapping.to_json()
-        for recipe in recipes:
-            for n in workers:
-                k = key(recipe, n, subjects)
-                if recipe in problems or k in problems:
-                    continue
-                if issubclass(ADAPTERS[recipe], RadiObject) and uri is None:
-                    problems[k] = problems[f"ingest-{subjects}"]
-                    continue
-                if not _fits(problems, k, recipe, data, subjects):
-                    continue
-                cache["runs"][k] = run_in_fresh_process(
-                    recipe, niftis, uri, n, mapping=mapping, recipe=True, threads=THREADS
-                )
+        for _ in range(rounds):
+            for recipe in recipes:
+                for n in workers:
+                    k = key(recipe, n, subjects)
+                    if recipe in problems or k in problems:
+                        continue
+                    if issubclass(ADAPTERS[recipe], RadiObject) and uri is None:
+                        problems[k] = problems[f"ingest-{subjects}"]
+                        continue
+                    if not _fits(problems, k, recipe, data, subjects):
+                        continue
+                    run = run_in_fresh_process(
+                        recipe, niftis, uri, n, mapping=mapping, recipe=True, threads=THREADS
+                    )
+                    cache["runs"].setdefault(k, []).append(run)
+                    if "unavailable" in run or "failed" in run:
+                        problems[k] = (
+                            outcome.NA if "unavailable" in run else outcome.FAILED,
+                            run.get("unavailable") or run["failed"],
+                        )
         if uri is not None:
             shutil.rmtree(uri, ignore_errors=True)
     return cache
@@ -115,11 +153,25 @@ def _fits(problems, k: str, recipe: str, data, subjects: int) -> bool:
 
 
 def result(cache: dict, recipe: str, workers: int = 0, subjects: int | None = None) -> dict:
-    """One run's numbers (on the dataset's own cohort unless `subjects` says), or what asv
-    should show (n/a, failed)."""
+    """One recipe's numbers over its processes (on the dataset's own cohort unless `subjects`
+    says), or what asv should show (n/a, failed). A timing from several processes is asv's
+    sample list ({"samples": [one per process], "number": 1}), which asv summarises as it does
+    a time_ benchmark's; a count is the worst process's (most mismatches, fewest patches)."""
     k = key(recipe, workers, subjects or cache["subjects"])
     outcome.check(cache, recipe)
     outcome.check(cache, k)
     if k not in cache["runs"]:
         raise NotImplementedError(f"{k} was not run")
-    return outcome.measured(cache["runs"][k])
+    runs = [outcome.measured(run) for run in cache["runs"][k]]
+    combined = dict(runs[0])
+    for name in TIMED:
+        values = [run[name] for run in runs]
+        combined[name] = {"samples": values, "number": 1} if len(values) > 1 else values[0]
+    combined["processes"] = len(runs)
+    mismatches = [
+        r["first_batch_mismatches"] for r in runs if r["first_batch_mismatches"] is not None
+    ]
+    distinct = [r["distinct_patches"] for r in runs if r["distinct_patches"] is not None]
+    combined["first_batch_mismatches"] = max(mismatches) if mismatches else None
+    combined["distinct_patches"] = min(distinct) if distinct else None
+    return combined

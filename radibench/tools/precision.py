@@ -156,10 +156,8 @@ def values(ws: Workspace, commit: str) -> dict[str, float | None]:
     """Gated benchmark -> its value at `commit` (None: n/a or failed)."""
     found = {}
     for path in ws.results.glob(f"{commit[:8]}-*.json"):
-        for result in asv_results.results(json.loads(path.read_text())):
-            name = f"{result.benchmark}({', '.join(result.params)})"
-            ok = isinstance(result.value, (int, float)) and not math.isnan(result.value)
-            found[name] = float(result.value) if ok else None
+        for bench, combo, value in asv_results.each_value(asv_results.read_file(path)):
+            found[f"{bench.name}({', '.join(map(repr, combo))})"] = value.number
     return found
 
 
@@ -537,13 +535,12 @@ def measure_s3(summary: dict, runs: int) -> None:
 
 def instruction_seconds(ws: Workspace) -> list[float]:
     """asv's recorded duration of every instruction count in the work folder's results."""
-    found = []
-    for path in ws.results.glob("*-*.json"):
-        data = json.loads(path.read_text())
-        for row in asv_results.rows(data):
-            if row.name.endswith("track_instructions_per_batch") and row.column("duration"):
-                found.append(float(row.column("duration")))
-    return found
+    return [
+        bench.duration
+        for path in ws.results.glob("*-*.json")
+        for bench in asv_results.read_file(path).benchmarks.values()
+        if bench.name.endswith("track_instructions_per_batch") and bench.duration
+    ]
 
 
 def run(args) -> dict:

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from radibench.suite import DATASET_ID
+from radibench.tools import asv_results
 
 REQUIRED = ("commit_hash", "env_name", "params", "results", "result_columns")
 SECRET_PATTERNS = [re.compile(rb"AKIA[0-9A-Z]{16}"), re.compile(rb"(?i)aws_secret_access_key")]
@@ -47,7 +48,7 @@ def check_results(folder: Path) -> list[str]:
     """Every problem found in an asv results folder, as readable sentences."""
     folder = Path(folder)
     problems = []
-    types = {}
+    benchmarks = {}
     benchmarks_json = folder / "benchmarks.json"
     for path in sorted(folder.rglob("*.json")):
         try:
@@ -56,16 +57,16 @@ def check_results(folder: Path) -> list[str]:
             problems.append(f"{path}: not valid JSON ({exc})")
             continue
         if path == benchmarks_json:
-            types = {k: v.get("type") for k, v in data.items() if isinstance(v, dict)}
+            benchmarks = {k: v for k, v in data.items() if isinstance(v, dict)}
         if path.name in ("benchmarks.json", "machine.json"):
             continue
         problems += _check_result_file(path, data)
     problems += _check_datasets(folder)
     problems += _check_installed(folder)
-    if types:
+    if benchmarks:
         for path in sorted(folder.rglob("*.json")):
             if path.name not in ("benchmarks.json", "machine.json"):
-                problems += _check_quick(path, types)
+                problems += _check_quick(path, benchmarks)
     for path in sorted(folder.rglob(".*.partial")):
         problems.append(
             f"{path}: a half-written file left by an interrupted asv run (the results it would "
@@ -160,21 +161,19 @@ def _check_installed(folder: Path) -> list[str]:
     return problems
 
 
-def _check_quick(path: Path, types: dict) -> list[str]:
+def _check_quick(path: Path, benchmarks: dict) -> list[str]:
     """`--quick` runs each time benchmark once; this suite never configures a single sample."""
     try:
-        data = json.loads(path.read_text())
-        columns = data["result_columns"]
-        repeat_at = columns.index("stats_repeat")
-    except (ValueError, KeyError, json.JSONDecodeError):
-        return []
-    timed = []
-    for name, row in data["results"].items():
-        if types.get(name) != "time" or len(row) <= repeat_at:
-            continue
-        repeats = [r for r in (row[repeat_at] or []) if r is not None]
-        if repeats:
-            timed.append(max(repeats))
+        run = asv_results.read_file(path, benchmarks)
+    except (KeyError, ValueError, TypeError):
+        return []  # not a results file: reported by _check_result_file
+    timed = [
+        value.samples
+        for bench in run.benchmarks.values()
+        if bench.type == "time"
+        for value in bench.values.values()
+        if value.samples
+    ]
     if timed and max(timed) <= 1:
         return [f"{path}: every time benchmark has one sample: an `asv run --quick` result"]
     return []

@@ -10,8 +10,6 @@ an error, or a commit that did not build). The answer to "does every commit work
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import re
 import sys
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from pathlib import Path
 
 from radibench.tools import asv_results, source
 
-OUTCOMES = ("ok", "n/a", "failed")
+OUTCOMES = asv_results.OUTCOMES
 
 
 @dataclass
@@ -32,29 +30,18 @@ class CommitStatus:
         return sum(c[outcome] for c in self.counts.values())
 
 
-def outcome(value) -> str:
-    if value is None:
-        return "failed"
-    if isinstance(value, float) and math.isnan(value):
-        return "n/a"
-    return "ok"
-
-
 def read(folder: Path, select: str | None = None) -> list[CommitStatus]:
     """The status of every commit with a results file in `folder` (one machine's folder)."""
     pattern = re.compile(select) if select else None
     statuses = []
-    for path in sorted(Path(folder).glob("*.json")):
-        if path.name == "machine.json":
-            continue
-        data = json.loads(path.read_text())
+    for run in asv_results.read_folder(folder, benchmarks={}):
         counts = {}
-        for result in asv_results.results(data):
-            if pattern and not pattern.search(result.benchmark):
+        for bench, _, value in asv_results.each_value(run):
+            if pattern and not pattern.search(bench.name):
                 continue
-            tally = counts.setdefault(result.benchmark, dict.fromkeys(OUTCOMES, 0))
-            tally[outcome(result.value)] += 1
-        statuses.append(CommitStatus(data["commit_hash"], data.get("date") or 0, counts))
+            tally = counts.setdefault(bench.name, dict.fromkeys(OUTCOMES, 0))
+            tally[value.outcome] += 1
+        statuses.append(CommitStatus(run.commit, run.date or 0, counts))
     return statuses
 
 

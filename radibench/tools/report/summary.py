@@ -1,0 +1,486 @@
+"""What the report says, as plain data: read from the results model, nothing formatted here.
+
+Two parts. The study's loaders and storage (benchmarks/loaders.py, storage.py): one table per
+metric and framework or storage setting. The recipe comparison (benchmarks/recipes.py): every
+recipe's row, the ladder from each framework's study recipe to its best, the headline (RadiObject
+against each peer's best recipe) and the regimes. Every number is a Value with its interval;
+winners come from units.ranking, so a difference inside the intervals is a tie, never a win.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from radibench import frameworks
+from radibench.tools.asv_results import Run, Value
+from radibench.tools.report import units
+
+RADIOBJECT = frameworks.RADIOBJECT
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number of a row: the benchmark methods that may hold it (first found wins), its kind
+    (units.KINDS), which way is better, and whether to show 1/x (samples/s from s/sample)."""
+
+    key: str
+    title: str
+    methods: tuple[str, ...]
+    kind: str
+    higher: bool = False
+    reciprocal: bool = False
+
+
+THROUGHPUT = Metric("throughput", "Throughput", ("track_seconds_per_sample",), "rate", True, True)
+COLD_START = Metric(
+    "cold_start", "Cold start (first batch)", ("time_first_batch", "track_cold_start"), "time"
+)
+WARM_BATCH = Metric("warm_batch", "Warm batch", ("time_warm_batch", "track_warm_batch"), "time")
+LOADER_METRICS = (
+    THROUGHPUT,
+    COLD_START,
+    WARM_BATCH,
+    Metric("epoch", "Epoch", ("track_epoch_seconds",), "time"),
+    Metric("peak_memory", "Peak memory (RSS)", ("peakmem_training",), "memory"),
+    Metric("rss_delta", "RSS added by loader", ("track_rss_delta",), "memory"),
+)
+STORAGE_METRICS = (
+    THROUGHPUT,
+    Metric("cold_start", "Cold start (first batch)", ("time_first_batch",), "time"),
+    Metric("warm_batch", "Warm batch", ("time_warm_batch",), "time"),
+    Metric("requests", "Requests per batch", ("track_requests_per_batch",), "count"),
+    Metric("bytes", "Bytes read per batch", ("track_bytes_per_batch",), "count"),
+)
+SAMPLES_PER_S = Metric(
+    "samples_per_s", "samples/s", ("track_seconds_per_sample",), "rate", True, True
+)
+EPOCH_SAMPLES_PER_S = Metric(
+    "epoch_samples_per_s",
+    "samples/s over two epochs",
+    ("track_epoch_seconds_per_sample",),
+    "rate",
+    True,
+    True,
+)
+RECIPE_METRICS = (
+    SAMPLES_PER_S,
+    EPOCH_SAMPLES_PER_S,
+    Metric("cold_start", "cold start", ("track_cold_start",), "time"),
+    Metric("cache_build", "cache build", ("track_cache_build",), "time"),
+    Metric("slowest_batch", "slowest batch", ("track_slowest_batch",), "time"),
+    Metric("peak_memory", "peak memory", ("track_peak_memory",), "memory"),
+)
+CHECK_METRICS = (
+    Metric(
+        "distinct_patches",
+        "distinct patches per subject (two epochs)",
+        ("track_distinct_patches",),
+        "count",
+        True,
+    ),
+    Metric(
+        "first_batch_mismatches",
+        "first-batch voxel mismatches",
+        ("track_first_batch_mismatches",),
+        "count",
+    ),
+)
+COHORT_METRICS = (
+    SAMPLES_PER_S,
+    EPOCH_SAMPLES_PER_S,
+    RECIPE_METRICS[5],
+    RECIPE_METRICS[3],
+)
+FIRST_BATCH = Metric("first_batch", "first batch, cache build included", (), "time")
+KIND = {m.key: m.kind for m in (*RECIPE_METRICS, *CHECK_METRICS, FIRST_BATCH)}
+REGIMES = (  # (metric, what wins it)
+    (EPOCH_SAMPLES_PER_S, "the highest samples/s over two epochs (refills included)"),
+    (FIRST_BATCH, "the shortest time to a first batch, its cache build included"),
+    (RECIPE_METRICS[5], "the lowest peak memory"),
+)
+
+
+# --- finding benchmarks in a run ----------------------------------------------------------------
+
+
+def find(run: Run, module: str, method: str, params: tuple[str, ...], cls: str | None = None):
+    """The benchmark module.<Class>.<method> whose parameter names begin with `params`; when
+    benchmarks.json did not name them (p0, p1, ...), the one of class `cls` (any, if None).
+    Found by method and parameters, not class, so a method may move between classes."""
+    for name in sorted(run.benchmarks):
+        bench = run.benchmarks[name]
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != module or parts[2] != method:
+            continue
+        names = tuple(bench.param_names)
+        unnamed = names == tuple(f"p{i}" for i in range(len(names)))
+        if names[: len(params)] == params or (unnamed and cls in (None, parts[1])):
+            return bench
+    return None
+
+
+def _shown(value: Value, metric: Metric) -> Value:
+    return units.reciprocal(value) if metric.reciprocal else value
+
+
+def _read(run: Run, module: str, params, metrics, missing: list, sources: dict, cls=None):
+    """{metric key: {combination: Value}} of one group of benchmarks; absent ones to missing."""
+    found = {}
+    for metric in metrics:
+        bench = next(
+            (b for m in metric.methods if (b := find(run, module, m, params, cls)) is not None),
+            None,
+        )
+        if bench is None:
+            missing.append(" or ".join(f"{module}.*.{m}" for m in metric.methods))
+            continue
+        found[metric.key] = {c: _shown(v, metric) for c, v in bench.values.items()}
+        sources[metric.key] = bench.name
+    return found
+
+
+def _combos(found: dict) -> list[tuple]:
+    """Every combination any metric has, in asv's parameter order."""
+    return list(dict.fromkeys(c for values in found.values() for c in values))
+
+
+def _na() -> Value:
+    return Value(None)
+
+
+# --- the study's loaders and storage ------------------------------------------------------------
+
+
+def _table(found: dict, metrics, label, sources: dict) -> dict:
+    """{metric key: {"title", "kind", "higher", "values": {label: Value}, "winner", "tied"}}."""
+    table = {}
+    for metric in metrics:
+        if metric.key not in found:
+            continue
+        values = {label(c): v for c, v in found[metric.key].items()}
+        best, tied = units.ranking(values, metric.kind, metric.higher)
+        table[metric.key] = {
+            "title": metric.title,
+            "kind": metric.kind,
+            "higher": metric.higher,
+            "benchmark": sources[metric.key],
+            "values": values,
+            "winner": best if len(values) > 1 and not tied else [],
+            "tied": best + tied if tied else [],
+        }
+    return table
+
+
+def loaders(run: Run, missing: list) -> dict:
+    """The study's loaders: RadiObject's benchmarks joined with StudyPeers' (the same method)."""
+    sources: dict[str, str] = {}
+    ours = _read(run, "loaders", ("framework",), LOADER_METRICS, missing, sources)
+    theirs_sources: dict[str, str] = {}
+    theirs = _read(run, "loaders", ("peer",), LOADER_METRICS, [], theirs_sources, "StudyPeers")
+    for key, values in theirs.items():
+        same_method = (
+            theirs_sources[key].rsplit(".", 1)[-1] == sources.get(key, "").rsplit(".", 1)[-1]
+        )
+        if key in ours and theirs_sources[key].startswith("loaders.StudyPeers.") and same_method:
+            ours[key] = {**ours[key], **values}
+            sources[key] += " + " + theirs_sources[key]
+    return _table(ours, LOADER_METRICS, lambda c: str(c[0]), sources)
+
+
+def storage(run: Run, missing: list) -> dict:
+    sources: dict[str, str] = {}
+    found = _read(run, "storage", ("storage",), STORAGE_METRICS, missing, sources)
+
+    def label(combo: tuple) -> str:
+        return f"{combo[0]} ({combo[1]} workers)" if len(combo) > 1 else str(combo[0])
+
+    return _table(found, STORAGE_METRICS, label, sources)
+
+
+def relative_cost(run: Run, missing: list) -> dict:
+    """RadiObject's time over each peer's, alternating in one process (speedup = 1/x)."""
+    bench = find(run, "loaders", "track_relative_cost", ("peer",))
+    if bench is None:
+        missing.append("loaders.*.track_relative_cost")
+        return {}
+    return {
+        str(c[0]): {"relative_cost": v, "speedup": units.reciprocal(v)}
+        for c, v in bench.values.items()
+    }
+
+
+# --- the recipe comparison ----------------------------------------------------------------------
+
+
+def _sum(a: Value, b: Value) -> Value:
+    """a + b; the interval is the sum of the ends (where both have one)."""
+    if a.missing or b.missing:
+        return _na()
+    if a.has_interval and b.has_interval:
+        return Value(a.number + b.number, a.low + b.low, a.high + b.high)
+    return Value(a.number + b.number)
+
+
+def recipe_rows(run: Run, missing: list, sources: list) -> tuple[list[dict], dict]:
+    """One row per (recipe, workers) with every metric and the recipe's correctness counts."""
+    found: dict[str, str] = {}
+    training = _read(run, "recipes", ("recipe", "workers"), RECIPE_METRICS, missing, found)
+    sources += found.values()
+    found = {}
+    checks_found = _read(run, "recipes", ("recipe",), CHECK_METRICS, missing, found, "Correctness")
+    sources += found.values()
+    checks = {
+        str(c[0]): {m.key: checks_found.get(m.key, {}).get(c, _na()) for m in CHECK_METRICS}
+        for c in _combos(checks_found)
+    }
+    rows = []
+    for combo in _combos(training):
+        recipe = frameworks.recipe(str(combo[0]))
+        row: dict[str, Any] = {
+            "recipe": recipe.name,
+            "framework": recipe.framework,
+            "set": recipe.set,
+            "workers": combo[1],
+        }
+        row.update({m.key: training.get(m.key, {}).get(combo, _na()) for m in RECIPE_METRICS})
+        row["first_batch"] = _sum(row["cache_build"], row["cold_start"])
+        row.update(checks.get(recipe.name, {m.key: _na() for m in CHECK_METRICS}))
+        rows.append(row)
+    return rows, checks
+
+
+def cohort_rows(run: Run, missing: list, sources: list) -> list[dict]:
+    names: dict[str, str] = {}
+    found = _read(run, "recipes", ("recipe", "subjects"), COHORT_METRICS, missing, names)
+    sources += names.values()
+    rows = []
+    for combo in _combos(found):
+        recipe = frameworks.recipe(str(combo[0]))
+        row = {"recipe": recipe.name, "framework": recipe.framework, "subjects": combo[1]}
+        row.update({m.key: found.get(m.key, {}).get(combo, _na()) for m in COHORT_METRICS})
+        rows.append(row)
+    return rows
+
+
+def workers_counts(rows: list[dict]) -> list:
+    return sorted(dict.fromkeys(r["workers"] for r in rows), key=in_order)
+
+
+def in_order(value: Any):
+    return (0, value, "") if isinstance(value, int | float) else (1, 0, str(value))
+
+
+def _at(rows: list[dict], workers) -> list[dict]:
+    return [r for r in rows if r["workers"] == workers]
+
+
+def _ranked(rows: list[dict], metric: Metric) -> tuple[list[dict], list[dict]]:
+    """(best rows, rows tied with them) by units.ranking on one metric."""
+    by_label = {f"{r['recipe']}@{r['workers']}": r for r in rows}
+    best, tied = units.ranking(
+        {k: r[metric.key] for k, r in by_label.items()}, metric.kind, metric.higher
+    )
+    return [by_label[k] for k in best], [by_label[k] for k in tied]
+
+
+def ladder(rows: list[dict]) -> list[dict]:
+    """Per framework and worker count: its study recipe against each of its best recipes, as
+    factors (best / study) of samples/s over two epochs and of peak memory, with intervals."""
+    out = []
+    for fw in dict.fromkeys(r["framework"] for r in rows):
+        for workers in workers_counts(rows):
+            here = [r for r in _at(rows, workers) if r["framework"] == fw]
+            for study in (r for r in here if r["set"] == "study"):
+                for best in (r for r in here if r["set"] == "best"):
+                    out.append(
+                        {
+                            "framework": fw,
+                            "workers": workers,
+                            "study": study["recipe"],
+                            "study_samples_per_s": study["epoch_samples_per_s"],
+                            "study_peak_memory": study["peak_memory"],
+                            "best": best["recipe"],
+                            "best_samples_per_s": best["epoch_samples_per_s"],
+                            "best_peak_memory": best["peak_memory"],
+                            "throughput_factor": units.ratio(
+                                best["epoch_samples_per_s"], study["epoch_samples_per_s"]
+                            ),
+                            "memory_factor": units.ratio(
+                                best["peak_memory"], study["peak_memory"], "memory"
+                            ),
+                        }
+                    )
+    return out
+
+
+def headline(rows: list[dict]) -> list[dict]:
+    """Per worker count and peer: the peer's recipe with the highest samples/s over two epochs,
+    each RadiObject recipe's samples/s over it (with its interval), and the study's ratio."""
+    out = []
+    for workers in workers_counts(rows):
+        here = _at(rows, workers)
+        ours = [r for r in here if r["framework"] == RADIOBJECT]
+        our_study = next((r for r in ours if r["set"] == "study"), None)
+        for peer in dict.fromkeys(r["framework"] for r in here if r["framework"] != RADIOBJECT):
+            theirs = [r for r in here if r["framework"] == peer]
+            best, _ = _ranked(theirs, EPOCH_SAMPLES_PER_S)
+            best = best[0] if best else None
+            their_study = next((r for r in theirs if r["set"] == "study"), None)
+            top = best["epoch_samples_per_s"] if best else _na()
+            out.append(
+                {
+                    "workers": workers,
+                    "peer": peer,
+                    "peer_best": best["recipe"] if best else None,
+                    "peer_best_samples_per_s": top,
+                    "ratios": {
+                        r["recipe"]: units.ratio(r["epoch_samples_per_s"], top) for r in ours
+                    },
+                    "study": our_study["recipe"] if our_study else None,
+                    "peer_study": their_study["recipe"] if their_study else None,
+                    "study_ratio": units.ratio(
+                        our_study["epoch_samples_per_s"] if our_study else _na(),
+                        their_study["epoch_samples_per_s"] if their_study else _na(),
+                    ),
+                }
+            )
+    return out
+
+
+def regimes(rows: list[dict]) -> list[dict]:
+    """Per worker count and regime: the winner, or the recipes with no measurable difference
+    between them; and the best of the other side (a peer's if RadiObject wins, and back)."""
+    out = []
+    for workers in workers_counts(rows):
+        here = _at(rows, workers)
+        for metric, what in REGIMES:
+            best, tied = _ranked(here, metric)
+            leaders = best + tied
+            ours = {r["framework"] == RADIOBJECT for r in leaders}
+            side = "all" if ours == {True} else "none" if ours == {False} else "some"
+            if not leaders:
+                side = "none"
+            other_rows = {
+                "all": [r for r in here if r["framework"] != RADIOBJECT],
+                "none": [r for r in here if r["framework"] == RADIOBJECT],
+                "some": [],
+            }[side]
+            other, _ = _ranked(other_rows, metric)
+            out.append(
+                {
+                    "workers": workers,
+                    "key": metric.key,
+                    "what": what,
+                    "leaders": [r["recipe"] for r in leaders],
+                    "tie": bool(tied),
+                    "radiobject": side if leaders else None,
+                    "other_best": other[0]["recipe"] if other else None,
+                }
+            )
+    return out
+
+
+def cohort_trends(cohorts: list[dict]) -> list[dict]:
+    """Per recipe: samples/s and peak memory at its smallest and largest cohort with a number,
+    their ratio (with its interval), and the cohorts where it is n/a."""
+    out = []
+    for recipe in dict.fromkeys(r["recipe"] for r in cohorts):
+        mine = sorted(
+            (r for r in cohorts if r["recipe"] == recipe), key=lambda r: in_order(r["subjects"])
+        )
+        trend = {"recipe": recipe, "changes": []}
+        for metric in (EPOCH_SAMPLES_PER_S, RECIPE_METRICS[5]):
+            present = [r for r in mine if not r[metric.key].missing]
+            if present:
+                a, b = present[0], present[-1]
+                trend["changes"].append(
+                    {
+                        "key": metric.key,
+                        "from_subjects": a["subjects"],
+                        "from": a[metric.key],
+                        "to_subjects": b["subjects"],
+                        "to": b[metric.key],
+                        "factor": units.ratio(b[metric.key], a[metric.key], metric.kind)
+                        if len(present) > 1
+                        else _na(),
+                    }
+                )
+        trend["na"] = [r["subjects"] for r in mine if any(r[m.key].missing for m in COHORT_METRICS)]
+        out.append(trend)
+    return out
+
+
+def findings(checks: dict[str, dict]) -> list[dict]:
+    """What the exact correctness counts say: a recipe that repeats one patch per subject, a
+    recipe whose first batch differs from a reference read, or that every first batch matches."""
+    out = []
+    for recipe, check in checks.items():
+        if check["distinct_patches"].number == 1:
+            out.append({"recipe": recipe, "finding": "repeats"})
+    measured = {r: c["first_batch_mismatches"] for r, c in checks.items()}
+    measured = {r: v.number for r, v in measured.items() if not v.missing}
+    out += [{"recipe": r, "finding": "mismatch", "voxels": n} for r, n in measured.items() if n > 0]
+    if measured and all(n == 0 for n in measured.values()):
+        out.append({"recipes": list(measured), "finding": "all match"})
+    return out
+
+
+def agreement(loader_table: dict, rows: list[dict]) -> list[dict]:
+    """The study's recipes at 0 workers appear twice, in the loaders' throughput and in the
+    recipe rows (other processes, minutes apart): where their intervals do not overlap, say so."""
+    throughput = loader_table.get("throughput", {}).get("values", {})
+    out = []
+    for row in _at(rows, 0):
+        if row["set"] != "study" or row["recipe"] not in throughput:
+            continue
+        a, b = throughput[row["recipe"]], row["samples_per_s"]
+        if not a.missing and not b.missing:
+            out.append(
+                {
+                    "recipe": row["recipe"],
+                    "loaders": a,
+                    "recipes": b,
+                    "agree": not units.differs(a, b, "rate"),
+                }
+            )
+    return out
+
+
+def summarize(run: Run) -> dict:
+    """Everything report.md and the charts show, as plain data (also written as summary.json)."""
+    missing: list[str] = []
+    sources: list[str] = []
+    loader_table = loaders(run, missing)
+    rows, checks = recipe_rows(run, missing, sources)
+    cohorts = cohort_rows(run, missing, sources)
+    return {
+        "machine": run.machine,
+        "commit": run.commit,
+        "date": _iso(run.date),
+        "env_name": run.env_name,
+        "results_file": f"{run.machine}/{run.path.name}",
+        "frameworks": loader_table,
+        "relative_cost": relative_cost(run, missing),
+        "storage": storage(run, missing),
+        "recipes": {
+            "rows": rows,
+            "checks": checks,
+            "ladder": ladder(rows),
+            "headline": headline(rows),
+            "regimes": regimes(rows),
+            "cohorts": cohorts,
+            "cohort_trends": cohort_trends(cohorts),
+            "findings": findings(checks),
+            "agreement": agreement(loader_table, rows),
+            "sources": list(dict.fromkeys(sources)),
+        },
+        "missing": missing,
+    }
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat()

@@ -1,0 +1,62 @@
+"""Small asv results folders written from literal values, for tests of the tools that read them.
+
+`write_results(folder, {benchmark: {"param_names": [...], "values": {combo: cell}}})` writes
+benchmarks.json, machine.json and one results file in asv's format version 2. A cell is a
+number, (median, low, high) for a value with asv's 99% interval over 5 samples, "n/a" or
+"failed"; a benchmark whose name has a "time_" method is typed "time", else "track".
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+COMMIT = "e077ed58ce035640379be50ee7657ae01901be0c"
+MACHINE = "test-machine"
+COLUMNS = ["result", "params", "stats_ci_99_a", "stats_ci_99_b", "stats_repeat"]
+
+
+def _cell(cell):
+    """(result, ci_a, ci_b, repeat) of one literal cell."""
+    if cell == "n/a":
+        return float("nan"), None, None, None
+    if cell == "failed":
+        return None, None, None, None
+    if isinstance(cell, tuple):
+        median, low, high = cell
+        return median, low, high, 5 if low is not None else None
+    return cell, None, None, None
+
+
+def write_results(folder: Path, benchmarks: dict, commit: str = COMMIT, date: int = 1) -> Path:
+    folder = Path(folder)
+    (folder / MACHINE).mkdir(parents=True, exist_ok=True)
+    (folder / MACHINE / "machine.json").write_text(json.dumps({"machine": MACHINE, "version": 1}))
+    info, rows = {}, {}
+    for name, bench in benchmarks.items():
+        names = bench["param_names"]
+        combos = list(bench["values"])
+        grid = [list(dict.fromkeys(c[i] for c in combos)) for i in range(len(names))]
+        cells = [_cell(bench["values"].get(c, "n/a")) for c in itertools.product(*grid)]
+        kind = "time" if name.rsplit(".", 1)[-1].startswith("time_") else "track"
+        info[name] = {"name": name, "param_names": names, "type": kind, "unit": "seconds"}
+        rows[name] = [
+            [c[0] for c in cells],
+            [[repr(v) for v in values] for values in grid],
+            [c[1] for c in cells],
+            [c[2] for c in cells],
+            [c[3] for c in cells],
+        ]
+    (folder / "benchmarks.json").write_text(json.dumps(info))
+    data = {
+        "commit_hash": commit,
+        "env_name": "virtualenv-py3.11",
+        "date": date,
+        "params": {"machine": MACHINE, "os": "Linux"},
+        "result_columns": COLUMNS,
+        "results": rows,
+        "version": 2,
+    }
+    (folder / MACHINE / f"{commit[:8]}-virtualenv-py3.11.json").write_text(json.dumps(data))
+    return folder
