@@ -1,6 +1,10 @@
 """`radibench gate` reads asv's compare table: worse, newly failed, newly n/a and measured at
 neither commit all fail."""
 
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from radibench.suite import GATES
@@ -129,3 +133,29 @@ def test_bench_narrows_the_gate_to_what_asv_ran_and_refuses_a_pattern_that_selec
 def test_the_command_line_refuses_a_bench_that_selects_no_gated_metric(capsys):
     assert gate.main(["--bench", "storage.Nothing", "base", "head"]) == 2
     assert "selects no gated metric" in capsys.readouterr().err
+
+
+def test_results_holding_no_gated_metric_fail_the_check_naming_each(tmp_path):
+    """Through the real `asv compare`, on committed results that hold none of the gated
+    benchmarks (tests/fixtures/asv_results): every one is named, none passes as n/a."""
+    fixture = Path(__file__).parent / "fixtures" / "asv_results" / "fixture-machine"
+    base, head = (
+        json.loads((fixture / f"{short}-virtualenv-py3.11.json").read_text())["commit_hash"]
+        for short in ("311169b5", "e077ed58")
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    config = tmp_path / "asv.conf.json"
+    config.write_text(
+        json.dumps(
+            {"version": 1, "project": "fixture", "repo": ".", "results_dir": str(fixture.parent)}
+        )
+    )
+    verdict = tmp_path / "verdict.md"
+    args = ["--config", str(config), "--machine", "fixture-machine", "--markdown", str(verdict)]
+    assert gate.main([*args, base, head]) == 1
+    text = verdict.read_text()
+    assert text.startswith("## RadiObject performance check: FAILED")
+    for pattern in GATES:
+        name = pattern.replace("\\", "")
+        assert f"- {name}: not measured (no result at the base, no result at the head)" in text
+        assert f"| not measured | `{name}` | no result | no result |" in text
