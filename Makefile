@@ -41,8 +41,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/asv check --config asv.conf.json --python=same
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows/
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows \
+		.github/workflows/*.yml .github/radiobject-workflows/*.yml
+	$(BIN)/zizmor --offline --config .github/zizmor.yml \
+		.github/workflows/ .github/radiobject-workflows/*.yml
 
 test: venv
 	.ci/install-browser

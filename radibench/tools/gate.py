@@ -3,8 +3,10 @@
 Each gated metric (suite.GATES) is judged by asv's own `asv compare` at the factor that metric's
 measured spread justifies: the warm-batch wall time with asv's significance test, the counts
 that do not depend on noise by the factor alone. A gated benchmark that had a number at the base
-and is n/a or failed at the head fails the check too: an API break is not a pass. A non-zero exit
-of `asv continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
+and is n/a or failed at the head fails the check too: an API break is not a pass. So does one
+measured at neither commit (n/a, failed or absent at both: no valgrind on the runner, no S3
+server binary): a check that could not measure must not pass. A non-zero exit of `asv
+continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
 
 Writes the verdict as markdown (for the job summary, and as a file the calling repository can
 post as a pull-request comment) and exits 1 on any failure, 0 otherwise.
@@ -23,7 +25,8 @@ from pathlib import Path
 from radibench.suite import GATES
 
 DESCRIPTION = __doc__.splitlines()[0]
-MISSING = ("n/a", "failed")
+ABSENT = "no result"  # a gated benchmark `asv compare` has no row for (never run)
+MISSING = ("n/a", "failed", ABSENT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +47,11 @@ class Row:
     def broken(self) -> bool:
         """A number at the base, none at the head."""
         return self.before not in MISSING and self.after in MISSING
+
+    @property
+    def unmeasured(self) -> bool:
+        """No number at either commit: nothing was compared."""
+        return self.before in MISSING and self.after in MISSING
 
 
 def compare_rows(output: str) -> list[Row]:
@@ -69,6 +77,17 @@ class Verdict:
         for row, factor in self.rows:
             if row.broken:
                 found.append(f"{row.name}: {row.before} at the base, {row.after} at the head")
+            elif row.unmeasured:
+                why = (
+                    "asv ran it at neither commit (not selected by -b?)"
+                    if row.before == row.after == ABSENT
+                    else "the `asv continuous` log says why (valgrind or the S3 server's weed "
+                    "binary missing on the runner?)"
+                )
+                found.append(
+                    f"{row.name}: not measured ({row.before} at the base, {row.after} at the "
+                    f"head): {why}"
+                )
             elif self.flagged(row):
                 found.append(f"{row.name}: {row.ratio.strip('~')}x, above the factor {factor}")
         if self.asv_exit not in (0, 1):
@@ -77,7 +96,7 @@ class Verdict:
 
     def flagged(self, row: Row) -> bool:
         """A gated row that fails the check."""
-        return row.broken or row.mark in ("+", "!")
+        return row.broken or row.unmeasured or row.mark in ("+", "!")
 
     def to_json(self) -> dict:
         """The verdict as data (the precision study reads it)."""
@@ -110,11 +129,12 @@ class Verdict:
         ]
         lines += ["| | metric | base | head | ratio | factor |", "|---|---|---|---|---|---|"]
         for row, factor in self.rows:
-            mark = (
-                "broken"
-                if row.broken
-                else {"+": "worse", "!": "failed", "-": "better"}.get(row.mark, "")
-            )
+            if row.broken:
+                mark = "broken"
+            elif row.unmeasured:
+                mark = "not measured"
+            else:
+                mark = {"+": "worse", "!": "failed", "-": "better"}.get(row.mark, "")
             lines.append(
                 f"| {mark} | `{row.name}` | {row.before} | {row.after} | {row.ratio} | {factor} |"
             )
@@ -123,11 +143,35 @@ class Verdict:
         return "\n".join(lines) + "\n"
 
 
-def judge(asv: list[str], base: str, head: str, asv_exit: int = 0, machine=None) -> Verdict:
-    """Run `asv compare` once per factor and keep each gated metric's rows at its own factor."""
+def selected_gates(bench: str | None = None) -> dict[str, str]:
+    """The gated metrics (pattern -> factor) that asv's `-b bench` selects; all without one."""
+    if bench is None:
+        return dict(GATES)
+    chosen = {p: f for p, f in GATES.items() if re.search(bench, p.replace("\\", ""))}
+    if not chosen:
+        raise ValueError(f"--bench {bench!r} selects no gated metric (radibench.suite.GATES)")
+    return chosen
+
+
+def gated_rows(tables: dict[str, str], gates: dict[str, str]) -> list[tuple[Row, str]]:
+    """Each gated metric's rows from the `asv compare` table made at its factor (factor ->
+    output); a gated metric with no row gets one that says it has no result at either commit."""
     rows = []
+    for pattern, factor in gates.items():
+        found = [r for r in compare_rows(tables[factor]) if re.fullmatch(pattern, r.benchmark)]
+        name = pattern.replace("\\", "")
+        rows += [(r, factor) for r in found] or [(Row(" ", ABSENT, ABSENT, "n/a", name), factor)]
+    return sorted(rows, key=lambda r: r[0].name)
+
+
+def judge(
+    asv: list[str], base: str, head: str, asv_exit: int = 0, machine=None, gates=None
+) -> Verdict:
+    """Run `asv compare` once per factor and judge each gated metric at its own factor."""
+    gates = GATES if gates is None else gates
     where = ["--machine", machine] if machine else []
-    for factor in sorted(set(GATES.values())):
+    tables = {}
+    for factor in sorted(set(gates.values())):
         proc = subprocess.run(
             [*asv, "compare", "--split", "--factor", factor, *where, base, head],
             capture_output=True,
@@ -135,17 +179,8 @@ def judge(asv: list[str], base: str, head: str, asv_exit: int = 0, machine=None)
         )
         if proc.returncode:
             raise RuntimeError(f"asv compare failed: {proc.stderr.strip()[-2000:]}")
-        patterns = [p for p, f in GATES.items() if f == factor]
-        rows += [
-            (row, factor)
-            for row in compare_rows(proc.stdout)
-            if any(re.fullmatch(p, row.benchmark) for p in patterns)
-        ]
-    missing = [p for p in GATES if not any(re.fullmatch(p, r.benchmark) for r, _ in rows)]
-    for pattern in missing:  # measured at neither commit: say so rather than pass silently
-        name = pattern.replace("\\", "")
-        rows.append((Row(" ", "n/a", "n/a", "n/a", name), GATES[pattern]))
-    return Verdict(base, head, sorted(rows, key=lambda r: r[0].name), asv_exit)
+        tables[factor] = proc.stdout
+    return Verdict(base, head, gated_rows(tables, gates), asv_exit)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,6 +189,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="the asv config to read")
     parser.add_argument("--machine", help="asv machine name of the results")
     parser.add_argument("--asv-exit", type=int, default=0, help="exit code of asv continuous")
+    parser.add_argument(
+        "-b",
+        "--bench",
+        help="judge only the gated metrics this regex selects (the -b given to asv continuous); "
+        "default: every gated metric",
+    )
     parser.add_argument(
         "--markdown",
         type=Path,
@@ -166,8 +207,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    try:
+        gates = selected_gates(args.bench)
+    except (ValueError, re.error) as exc:
+        print(f"radibench gate: {exc}", file=sys.stderr)
+        return 2
     asv = [sys.executable, "-m", "asv", "--config", args.config]
-    verdict = judge(asv, args.base, args.head, args.asv_exit, args.machine)
+    verdict = judge(asv, args.base, args.head, args.asv_exit, args.machine, gates)
     text = verdict.markdown(args.dashboard)
     print(text)
     for path in args.markdown:
