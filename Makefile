@@ -27,8 +27,11 @@ bench: venv
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) run --show-stderr \
 		--machine $$($(BIN)/radibench machine --name) "$$($(BIN)/radibench source --newest)^!"
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) publish
+	@$(BIN)/radibench report --answer --results-dir $$($(BIN)/radibench source --results-dir) \
+		--machine $$($(BIN)/radibench machine --name) --commit $$($(BIN)/radibench source --newest) \
+		--out $$($(BIN)/radibench source --html-dir)/report
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
-	@echo "then open http://127.0.0.1:8080/"
+	@echo "then open http://127.0.0.1:8080/ (the full report: http://127.0.0.1:8080/report/report.md)"
 
 # The recipe comparison (this machine's newest results) and the study's loaders and S3 numbers
 # (measured on an earlier machine): one report per machine, never mixed.

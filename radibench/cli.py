@@ -17,7 +17,7 @@ from radibench.tools import gate, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:
-    if args.config or args.newest or args.references or args.html_dir:
+    if args.config or args.newest or args.references or args.html_dir or args.results_dir:
         current = source.current()
         if args.config:
             print(current.config)
@@ -27,6 +27,8 @@ def cmd_source(args) -> int:
             print("\n".join(current.references()))
         if args.html_dir:
             print(source.HTML_DIRS[current.config])
+        if args.results_dir:
+            print(source.RESULTS_DIRS[current.config])
         return 0
     source.prepare(local=args.local, pypi=args.pypi, say=lambda m: print(f"radibench source: {m}"))
     return 0
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the commits the whole suite runs at: the releases and the newest",
     )
     p.add_argument("--html-dir", action="store_true", help="print the dashboard folder")
+    p.add_argument("--results-dir", action="store_true", help="print the results folder")
     p.set_defaults(func=cmd_source)
 
     p = sub.add_parser("data", help="generate (or import) the benchmark dataset")

@@ -37,6 +37,7 @@ UPSTREAM = "https://github.com/srdsam/RadiObject.git"
 BRANCH = "main"
 CONFIGS = {"upstream": "asv.conf.json", "local": "asv.conf.json", "pypi": "asv.pypi.conf.json"}
 HTML_DIRS = {"asv.conf.json": "html", "asv.pypi.conf.json": "html-pypi"}
+RESULTS_DIRS = {"asv.conf.json": "results", "asv.pypi.conf.json": "results-pypi"}
 RELEASE_AUTHOR = ("radibench (PyPI release)", "radibench@localhost")
 # The upstream commits RadiObject's PyPI releases were made from, checked against the sdists:
 # 0.1.1's src/ is commit 798d776's (the 11th; its uv.lock differs by the version line only);
