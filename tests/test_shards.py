@@ -140,7 +140,7 @@ def test_nightly_runs_the_plan_shards_and_merge_on_one_runner_class():
     assert run and "--skip-existing" in run.group(0)
     assert jobs.count("bin/asv --config asv.html.conf.json publish") == 1
     assert jobs.count("asv publish") == 0 and jobs.count("actions/cache@") == 1
-    assert "git add results html" in jobs  # the committed dashboard follows the results
+    assert "git add html" in jobs  # the committed dashboard follows the results
 
 
 def test_plan_without_a_history_says_what_to_do(tmp_path, capsys):
