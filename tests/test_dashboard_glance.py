@@ -36,6 +36,7 @@ import pytest
 from conftest import serving
 
 from radibench import suite
+from radibench.asv_plugins.results_history import measured_commits, result_files
 from radibench.tools import source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,19 +81,6 @@ def committed_results(dest: Path) -> None:
         if len(relative.parts) == 2 and path.suffix == ".json" and path.is_file():
             (dest / relative.parent).mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dest / relative)
-
-
-def result_files(results: Path) -> list[Path]:
-    return sorted(p for p in results.glob("*/*.json") if p.name != "machine.json")
-
-
-def measured_commits(results: Path) -> dict[str, int]:
-    """{commit hash: commit date (ms)} of every results file."""
-    found = {}
-    for path in result_files(results):
-        data = json.loads(path.read_text())
-        found[data["commit_hash"]] = data["date"]
-    return found
 
 
 def profile_of(results: Path) -> str:

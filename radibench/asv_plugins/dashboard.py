@@ -424,15 +424,16 @@ def measured_at_one_commit(graphs) -> dict[str, int]:
             revision
             for graph in graphs.get_graph_group(name)
             for revision, points in graph.data_points.items()
-            if any(_is_value(v) for point in points for v in point)
+            if any(is_value(v) for point in points for v in point)
         }
         if len(revisions) == 1:
             found[name] = revisions.pop()
     return found
 
 
-def _is_value(value) -> bool:
-    return isinstance(value, (int, float)) and value == value  # None: failed, NaN: n/a
+def is_value(value) -> bool:
+    """A measured number: asv stores None for a failed result and NaN for n/a."""
+    return isinstance(value, (int, float)) and value == value
 
 
 def values_at(results_dir: Path, commit: str, benchmarks: dict, name: str) -> list[list[tuple]]:
@@ -470,13 +471,13 @@ def per_parameter_thumbnail(series: list[list[tuple]]) -> list:
     share = 1.0 / max(len(series), 1)
     for g, values in enumerate(series):
         for i, (value, low, high) in enumerate(values):
-            if not _is_value(value):
+            if not is_value(value):
                 continue
             x = i + (g + 0.5) * share - 0.5
             half = THUMB_TICK * share / 2
             marks += [[x - half, value], [x + half, value], None]
             top = max(top, value)
-            if _is_value(low) and _is_value(high) and high > low:
+            if is_value(low) and is_value(high) and high > low:
                 marks += [[x, low], [x, high], None]
                 top = max(top, high)
     if not marks:

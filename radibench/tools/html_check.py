@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from radibench.asv_plugins.dashboard import remote_loads
+from radibench.asv_plugins.dashboard import is_value, remote_loads
 
 FIX = "rebuild it with `make html` (asv --config asv.html.conf.json publish) and commit html/"
 SHOWN = 5  # names listed per problem
@@ -26,11 +26,6 @@ def _listed(items) -> str:
     items = sorted(items)
     more = f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
     return ", ".join(items[:SHOWN]) + more
-
-
-def _value(value):
-    """A result value as graph files hold it: None for failed (None) and for n/a (NaN)."""
-    return value if isinstance(value, (int, float)) and value == value else None
 
 
 def published_view(results: Path) -> dict:
@@ -46,7 +41,7 @@ def published_view(results: Path) -> dict:
         machines.add(data["params"]["machine"])
     for data, name, found in published_results(results, benchmarks):
         params = {k: "" if v is None else v for k, v in data["params"].items()}
-        values = [_value(r.value) if r else None for r in found]
+        values = [r.value if r and is_value(r.value) else None for r in found]  # as graphs
         if not benchmarks[name].get("params"):
             values = values[0]  # asv graphs an unparametrised benchmark as a number
         graph = (json.dumps(params, sort_keys=True), name)
