@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from radibench import __version__
-from radibench.tools import gate, report, results_check, shards, source, status
+from radibench.tools import gate, html_check, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:
@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, tool, text in [
         ("report", report, "charts and tables from asv results"),
         ("check-results", results_check, "validate results/ before committing"),
+        ("check-html", html_check, "check that html/ shows exactly results/ (else: make html)"),
         ("status", status, "commit x benchmark table: measured, n/a or failed"),
         ("gate", gate, "the pull-request verdict: each gated metric at its own factor"),
         ("shards", shards, "commits a machine lacks, split for parallel runners; merge them"),

@@ -1,4 +1,5 @@
-"""`radibench report/status/check-results` parse their options as the tools' own commands do."""
+"""`radibench report/status/check-results/check-html` parse their options as the tools' own
+commands do."""
 
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from radibench import cli
 FIXTURE = Path(__file__).parent / "fixtures" / "asv_results"
 
 
-@pytest.mark.parametrize("command", ["report", "status", "check-results"])
+@pytest.mark.parametrize("command", ["report", "status", "check-results", "check-html"])
 def test_tool_help_is_the_tools_own(command, capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main([command, "--help"])

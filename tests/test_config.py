@@ -48,6 +48,25 @@ def test_pypi_config_differs_only_where_it_must():
     assert pypi["results_dir"] != upstream["results_dir"]
 
 
+def test_html_config_publishes_results_as_the_upstream_config_does():
+    """asv.html.conf.json (`make html`) differs from asv.conf.json only in the history it
+    reads (the results files, radibench/asv_plugins/results_history.py) and holds no key that
+    only `asv run` reads."""
+    from radibench.asv_plugins.results_history import ResultsHistory
+
+    html, upstream = load("asv.html.conf.json"), load("asv.conf.json")
+    assert not set(html) - (set(vars(Config())) | {"version"}), "asv would ignore them"
+    differing = {k for k in html if html[k] != upstream.get(k)}
+    assert differing == {"repo", "dvcs", "plugins"}
+    assert html["dvcs"] == ResultsHistory.dvcs and html["repo"] == upstream["results_dir"]
+    assert html["plugins"] == [
+        ".radibench.asv_plugins.results_history",
+        ".radibench.asv_plugins.dashboard",
+    ]
+    publish_keys = {"project_url", "show_commit_url", "results_dir", "html_dir", "branches"}
+    assert publish_keys | {"regressions_thresholds", "regressions_first_commits"} <= set(html)
+
+
 def test_asv_itself_is_pinned():
     dev = (ROOT / "requirements" / "dev.txt").read_text()
     assert re.search(r"^asv==\d", dev, re.MULTILINE)

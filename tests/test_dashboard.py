@@ -202,6 +202,69 @@ def test_thumbnails_draw_what_was_measured_at_each_commit():
     assert {x: y for x, y, _ in summary.get_data()} == {1: 20.0, 2: 30.0, 3: 22.0, 4: None, 5: 24.0}
 
 
+def segments(data: list) -> tuple[list, list]:
+    """(lines drawn, lone points) of flot line data: runs of points between nulls."""
+    runs, run = [], []
+    for point in [*data, None]:
+        if point is None:
+            runs.append(run) if run else None
+            run = []
+        else:
+            run.append((round(point[0], 9), point[1]))  # x: slot arithmetic in floats
+    return [tuple(r) for r in runs if len(r) > 1], [r[0] for r in runs if len(r) == 1]
+
+
+def test_one_commit_thumbnail_draws_each_combination_with_its_interval():
+    """Combinations left to right: a tick at the value, a bar over the 99% interval when one
+    was recorded, nothing for n/a; two machines side by side in each combination's slot."""
+    nan = float("nan")
+    one = [[(2.0, 1.5, 2.5), (nan, None, None), (4.0, None, None), (None, None, None)]]
+    lines, lone = segments(dashboard.per_parameter_thumbnail(one))
+    assert lines == [((-0.3, 2.0), (0.3, 2.0)), ((0.0, 1.5), (0.0, 2.5)), ((1.7, 4.0), (2.3, 4.0))]
+    assert [x for x, _ in lone] == [-0.5, 3.5]  # the frame: every slot, failed ones too
+    assert [y for _, y in lone] == [4.0 * dashboard.THUMB_HEADROOM] * 2  # room above the top
+
+    two = [[(1.0, None, None)], [(3.0, 2.0, 4.0)]]
+    lines, _ = segments(dashboard.per_parameter_thumbnail(two))
+    assert lines == [
+        ((-0.4, 1.0), (-0.1, 1.0)),
+        ((0.1, 3.0), (0.4, 3.0)),
+        ((0.25, 2.0), (0.25, 4.0)),
+    ]
+    assert dashboard.per_parameter_thumbnail([[(None, None, None)]]) == []
+
+
+def test_make_html_draws_one_commit_benchmarks_from_their_results(tmp_path):
+    """The recipes fixture holds one commit: each thumbnail shows every combination's value
+    (and 99% interval for the time_ benchmarks), not asv's empty box."""
+    from radibench.tools import asv_results
+
+    fixture = ROOT / "tests" / "fixtures" / "asv_results_recipes"
+    shutil.copy(ROOT / "asv.html.conf.json", tmp_path)
+    shutil.copytree(fixture, tmp_path / "results")
+    done = asv_publish(tmp_path / "asv.html.conf.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = (tmp_path / "results" / "fixture-machine").glob("*-*.json")
+    measured = {}
+    for r in asv_results.results(json.loads(path.read_text())):
+        measured.setdefault(r.benchmark, []).append(r)
+    summaries = tmp_path / "html" / "graphs" / "summary"
+    drawn = {}
+    for name in ("loaders.TrainingLoader.time_warm_batch", "recipes.Cohorts.track_cache_build"):
+        lines, _ = segments(json.loads((summaries / f"{name}.json").read_text()))
+        ticks = [a[1] for a, b in lines if a[1] == b[1]]
+        bars = [(a[1], b[1]) for a, b in lines if a[0] == b[0]]
+        values = [r.value for r in measured[name] if r.value == r.value]
+        assert ticks == values, name
+        assert bars == [(r.ci_low, r.ci_high) for r in measured[name] if r.ci_low is not None]
+        drawn[name] = (len(ticks), len(bars))
+    assert drawn == {
+        "loaders.TrainingLoader.time_warm_batch": (3, 3),  # 3 frameworks, each its interval
+        "recipes.Cohorts.track_cache_build": (14, 0),  # track_: none; 1 of 15 n/a
+    }
+    assert len(json.loads((tmp_path / "html" / "index.json").read_text())["benchmarks"]) > 10
+
+
 def test_every_cdn_file_maps_to_a_published_asset_file():
     packages = {asset.package: asset for asset in dashboard.ASSETS}
     for package, inner in dashboard.LOCAL_FILES.values():

@@ -8,8 +8,10 @@ current benchmark list (as `asv run` then `asv publish` would) and the offline d
 over RadiObject's history as `radibench source` prepares it (release tags included), serves it on
 127.0.0.1 and checks: (a) the grid's training-throughput thumbnail is RadiObject's own values,
 no parameter measured only at HEAD feeding it; (b) that graph's y axis is set by RadiObject's
-values; (c) the release commits are tagged on the graph. Screenshots of the grid and the graph
-go to artifacts/, which CI uploads.
+values; (c) the release commits are tagged on the graph; (d) each benchmark measured at one
+commit (the recipes) is drawn in the grid: a tick per measured value, where asv's line through
+one point left an empty box. Screenshots of the grid and the graph go to artifacts/, which CI
+uploads.
 
 Without RadiObject's history (no asv mirror, upstream unreachable: offline CI), the results are
 published over a stand-in history: one empty commit per measured commit, same order and dates,
@@ -34,6 +36,7 @@ import pytest
 from conftest import serving
 
 from radibench import suite
+from radibench.asv_plugins.results_history import measured_commits, result_files
 from radibench.tools import source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,19 +81,6 @@ def committed_results(dest: Path) -> None:
         if len(relative.parts) == 2 and path.suffix == ".json" and path.is_file():
             (dest / relative.parent).mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dest / relative)
-
-
-def result_files(results: Path) -> list[Path]:
-    return sorted(p for p in results.glob("*/*.json") if p.name != "machine.json")
-
-
-def measured_commits(results: Path) -> dict[str, int]:
-    """{commit hash: commit date (ms)} of every results file."""
-    found = {}
-    for path in result_files(results):
-        data = json.loads(path.read_text())
-        found[data["commit_hash"]] = data["date"]
-    return found
 
 
 def profile_of(results: Path) -> str:
@@ -326,6 +316,12 @@ def test_the_dashboard_reads_at_a_glance(published, served):
         by_commit[commit].append(value)
     assert len(by_commit) >= 3, by_commit
 
+    one_commit = {}  # {benchmark measured at one commit: its values there}
+    for name in index["benchmarks"]:
+        measured_once = values(published, name)
+        if len({commit for _, commit, _ in measured_once}) == 1:
+            one_commit[name] = sorted(measured_once.values())
+
     errors, requests, missing = [], [], []
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
@@ -356,6 +352,13 @@ def test_the_dashboard_reads_at_a_glance(published, served):
             tiles = page.locator(".benchmark-text").all_inner_texts()
             page.wait_for_timeout(500)  # the other thumbnails in view
             page.screenshot(path=str(ARTIFACTS / "results-grid.png"))
+            once = {}  # (d) the thumbnails of the benchmarks measured at one commit
+            for name in one_commit:
+                page.evaluate(SCROLL_TO, name)
+                page.wait_for_function(THUMBNAIL, arg=name, timeout=30_000)
+                once[name] = page.evaluate(THUMBNAIL, name)
+            if one_commit:
+                page.screenshot(path=str(ARTIFACTS / "results-grid-one-commit.png"))
             page.close()
             grid_missing = list(missing)
 
@@ -400,5 +403,17 @@ def test_the_dashboard_reads_at_a_glance(published, served):
         assert tag in graph["tags"], graph["tags"]
     for a, b in itertools.combinations(graph["boxes"], 2):  # legible: no label over another
         assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], graph
+
+    # (d) A benchmark measured at one commit is drawn, not an empty box: a tick at each
+    # measured value (asv's line through one commit draws nothing).
+    for name, measured_once in one_commit.items():
+        points = once[name]
+        ticks = [
+            a[1]
+            for a, b in zip(points, points[1:], strict=False)
+            if a is not None and b is not None and a[1] == b[1] and a[0] < b[0]
+        ]
+        assert sorted(ticks) == measured_once, name
+
     for name in ("results-grid.png", "results-graph.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000, name

@@ -138,7 +138,9 @@ def test_nightly_runs_the_plan_shards_and_merge_on_one_runner_class():
         r"asv run HASHFILE:shard.txt [^\n]*\\\n\s*--machine \"\$RADIBENCH_MACHINE\"", jobs
     )
     assert run and "--skip-existing" in run.group(0)
-    assert jobs.count("bin/asv publish") == 1 and jobs.count("actions/cache@") == 1
+    assert jobs.count("bin/asv --config asv.html.conf.json publish") == 1
+    assert jobs.count("asv publish") == 0 and jobs.count("actions/cache@") == 1
+    assert "git add html" in jobs  # the committed dashboard follows the results
 
 
 def test_plan_without_a_history_says_what_to_do(tmp_path, capsys):

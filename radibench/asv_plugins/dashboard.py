@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import math
 import os
 import re
@@ -319,6 +320,12 @@ def rewrite_html(text: str, prefix: str = VENDOR) -> tuple[str, list[str]]:
     return _TAG.sub(replace, text), remote
 
 
+def remote_loads(text: str) -> list[str]:
+    """The urls an html page's <script> and <link> tags load from the internet."""
+    found = (_REMOTE_URL.search(tag.group(0)) for tag in _TAG.finditer(text))
+    return [match.group("url") for match in found if match]
+
+
 def make_offline(html_dir: Path, cache: Path | None = None) -> list[str]:
     """Vendor the assets into a published html folder; return warnings (empty on success)."""
     html_dir = Path(html_dir)
@@ -409,6 +416,92 @@ def summaries_by_commit(graphs):
         yield make_summary_graph([pooled])
 
 
+def measured_at_one_commit(graphs) -> dict[str, int]:
+    """{benchmark: revision} of the benchmarks with values at one commit only (any machine)."""
+    found = {}
+    for name in sorted({graph.benchmark_name for _, graph in graphs}):
+        revisions = {
+            revision
+            for graph in graphs.get_graph_group(name)
+            for revision, points in graph.data_points.items()
+            if any(is_value(v) for point in points for v in point)
+        }
+        if len(revisions) == 1:
+            found[name] = revisions.pop()
+    return found
+
+
+def is_value(value) -> bool:
+    """A measured number: asv stores None for a failed result and NaN for n/a."""
+    return isinstance(value, (int, float)) and value == value
+
+
+def values_at(results_dir: Path, commit: str, benchmarks: dict, name: str) -> list[list[tuple]]:
+    """Per results file measured at `commit` (one per machine and environment), the
+    benchmark's (value, 99% CI low, high) per parameter combination, as asv publishes them."""
+    from radibench.asv_plugins.results_history import published_results
+
+    return [
+        [(r.value, r.ci_low, r.ci_high) if r else (None, None, None) for r in results]
+        for data, benchmark, results in published_results(results_dir, benchmarks)
+        if benchmark == name and data["commit_hash"] == commit
+    ]
+
+
+# A thumbnail of one commit: each parameter combination gets a slot of width 1; each series'
+# tick takes THUMB_TICK of its share, and the frame leaves THUMB_HEADROOM above the top mark.
+THUMB_TICK = 0.6
+THUMB_HEADROOM = 1.15
+
+
+def per_parameter_thumbnail(series: list[list[tuple]]) -> list:
+    """The grid's thumbnail of a benchmark measured at one commit, as flot data for asv's grid.
+
+    asv draws a thumbnail as a line through the commits: one commit makes no line and the box
+    stays empty. Here each parameter combination gets, from left to right, a horizontal tick at
+    its value and a vertical bar over its 99% interval when one was recorded (track_ results
+    carry none); several series (machines) sit side by side in a combination's slot. asv's grid
+    draws lines and breaks them at null, so these marks are short lines between nulls; two lone
+    points (no line) frame the slots and leave room above the top mark. Nothing is drawn for a
+    failed or n/a combination. The y axis starts at 0, as asv's thumbnails do.
+    """
+    marks: list = []
+    top = 0.0
+    slots = max((len(values) for values in series), default=0)
+    share = 1.0 / max(len(series), 1)
+    for g, values in enumerate(series):
+        for i, (value, low, high) in enumerate(values):
+            if not is_value(value):
+                continue
+            x = i + (g + 0.5) * share - 0.5
+            half = THUMB_TICK * share / 2
+            marks += [[x - half, value], [x + half, value], None]
+            top = max(top, value)
+            if is_value(low) and is_value(high) and high > low:
+                marks += [[x, low], [x, high], None]
+                top = max(top, high)
+    if not marks:
+        return []
+    top = top * THUMB_HEADROOM if top > 0 else 1.0
+    return [[-0.5, top], None, [slots - 0.5, top], None] + marks
+
+
+def write_single_commit_thumbnails(conf, benchmarks, graphs, revisions) -> list[str]:
+    """Replace the empty thumbnails of benchmarks measured at one commit; return their names."""
+    revision_to_hash = {revision: commit for commit, revision in revisions.items()}
+    drawn = []
+    for name, revision in measured_at_one_commit(graphs).items():
+        if name not in benchmarks:
+            continue
+        commit = revision_to_hash[revision]
+        data = per_parameter_thumbnail(values_at(Path(conf.results_dir), commit, benchmarks, name))
+        if data:
+            path = Path(conf.html_dir) / (Graph.get_file_path({"summary": ""}, name) + ".json")
+            path.write_text(json.dumps(data), encoding="utf-8")
+            drawn.append(name)
+    return drawn
+
+
 class AtAGlance(OutputPublisher):
     """Runs before asv writes index.json (asv 0.6.6 calls the output publishers first) and
     after asv's SummaryGrid (order 0), whose thumbnails it redraws."""
@@ -423,11 +516,15 @@ class AtAGlance(OutputPublisher):
         legible_tags(Path(conf.html_dir))
         for summary in summaries_by_commit(graphs):
             summary.save(conf.html_dir)
+        once = write_single_commit_thumbnails(conf, benchmarks, graphs, revisions)
         dropped = drop_unmeasured(benchmarks, graphs)
-        if dropped and _asv_log is not None:
-            _asv_log.info(
-                f"radibench: {len(dropped)} benchmarks without results left off the dashboard"
-            )
+        if _asv_log is not None:
+            if once:
+                _asv_log.info(f"radibench: {len(once)} benchmarks measured at one commit drawn")
+            if dropped:
+                _asv_log.info(
+                    f"radibench: {len(dropped)} benchmarks without results left off the dashboard"
+                )
 
 
 class OfflineAssets(OutputPublisher):
