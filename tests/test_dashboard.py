@@ -244,19 +244,17 @@ def test_make_html_draws_one_commit_benchmarks_from_their_results(tmp_path):
     shutil.copytree(fixture, tmp_path / "results")
     done = asv_publish(tmp_path / "asv.html.conf.json")
     assert done.returncode == 0, done.stdout + done.stderr
-    (path,) = (tmp_path / "results" / "fixture-machine").glob("*-*.json")
-    measured = {}
-    for r in asv_results.results(json.loads(path.read_text())):
-        measured.setdefault(r.benchmark, []).append(r)
+    (run,) = asv_results.read_folder(tmp_path / "results" / "fixture-machine")
+    measured = {name: list(bench.values.values()) for name, bench in run.benchmarks.items()}
     summaries = tmp_path / "html" / "graphs" / "summary"
     drawn = {}
     for name in ("loaders.TrainingLoader.time_warm_batch", "recipes.Cohorts.track_cache_build"):
         lines, _ = segments(json.loads((summaries / f"{name}.json").read_text()))
         ticks = [a[1] for a, b in lines if a[1] == b[1]]
         bars = [(a[1], b[1]) for a, b in lines if a[0] == b[0]]
-        values = [r.value for r in measured[name] if r.value == r.value]
+        values = [v.number for v in measured[name] if not v.missing]
         assert ticks == values, name
-        assert bars == [(r.ci_low, r.ci_high) for r in measured[name] if r.ci_low is not None]
+        assert bars == [(v.low, v.high) for v in measured[name] if v.has_interval]
         drawn[name] = (len(ticks), len(bars))
     assert drawn == {
         "loaders.TrainingLoader.time_warm_batch": (3, 3),  # 3 frameworks, each its interval

@@ -442,9 +442,9 @@ def values_at(results_dir: Path, commit: str, benchmarks: dict, name: str) -> li
     from radibench.asv_plugins.results_history import published_results
 
     return [
-        [(r.value, r.ci_low, r.ci_high) if r else (None, None, None) for r in results]
-        for data, benchmark, results in published_results(results_dir, benchmarks)
-        if benchmark == name and data["commit_hash"] == commit
+        [(v.number, v.low, v.high) if v else (None, None, None) for v in values]
+        for run, benchmark, values in published_results(results_dir, benchmarks)
+        if benchmark == name and run.commit == commit
     ]
 
 

@@ -31,23 +31,20 @@ def result_files(results_dir: Path) -> list[Path]:
 
 def published_results(
     results_dir: Path, benchmarks: dict
-) -> Iterator[tuple[dict, str, list[asv_results.Result | None]]]:
-    """(results file, benchmark, its Result per parameter combination) of each result `asv
-    publish` shows: benchmarks.json (`benchmarks`) lists the benchmark at the version the file
+) -> Iterator[tuple[asv_results.Run, str, list[asv_results.Value | None]]]:
+    """(run, benchmark, its Value per parameter combination) of each result `asv publish`
+    shows: benchmarks.json (`benchmarks`) lists the benchmark at the version the file
     measured. Combinations in the order of benchmarks.json's parameters (None: not measured)."""
     for path in result_files(results_dir):
-        data = json.loads(path.read_text())
-        found: dict[str, dict[tuple, asv_results.Result]] = {}
-        for result in asv_results.results(data):
-            found.setdefault(result.benchmark, {})[result.params] = result
-        for row in asv_results.rows(data):
-            listed = benchmarks.get(row.name)
+        run = asv_results.read_file(path, benchmarks)
+        for name, bench in run.benchmarks.items():
+            listed = benchmarks.get(name)
             if not isinstance(listed, dict):
                 continue
-            if row.column("version") not in (None, listed.get("version")):
+            if bench.version not in (None, listed.get("version")):
                 continue
             combos = itertools.product(*listed.get("params", []))
-            yield data, row.name, [found.get(row.name, {}).get(combo) for combo in combos]
+            yield run, name, [bench.values.get(asv_results.combination(c)) for c in combos]
 
 
 def measured_commits(results_dir: Path) -> dict[str, int]:

@@ -62,6 +62,7 @@ class Benchmark:
     type: str
     values: dict[tuple, Value]
     duration: float | None = None  # seconds asv spent on it
+    version: str | None = None  # the benchmark's version when it ran (asv publishes the current)
 
     def value(self, *combo) -> Value:
         return self.values.get(tuple(combo), NA_VALUE)
@@ -117,6 +118,11 @@ def _param(text: str) -> Any:
         return text
 
 
+def combination(reprs) -> tuple:
+    """A parameter combination as asv writes it (reprs) as the model keys it (values)."""
+    return tuple(_param(text) for text in reprs)
+
+
 def _nth(cell: Any, i: int) -> Any:
     return cell[i] if isinstance(cell, list) and i < len(cell) else None
 
@@ -125,7 +131,7 @@ def _values(row: _Row) -> dict[tuple, Value] | None:
     """{combination: Value} of one row; None when the values are not one per combination
     (malformed, or from another asv): better left out than mislabelled."""
     params = row.column("params") or []
-    combos = [tuple(_param(v) for v in combo) for combo in itertools.product(*params)]
+    combos = [combination(combo) for combo in itertools.product(*params)]
     values = row.column("result")
     if not isinstance(values, list) and (not params or values is None):
         values = [values] * len(combos)  # a bare value, or the lone null: all failed
@@ -176,6 +182,7 @@ def read_file(path: Path, benchmarks_json: dict | None = None, machine: str | No
             type=info.get("type", ""),
             values=values,
             duration=_number(row.column("duration")),
+            version=row.column("version"),
         )
     return run
 

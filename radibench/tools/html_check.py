@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from radibench.asv_plugins.dashboard import is_value, remote_loads
+from radibench.asv_plugins.dashboard import remote_loads
 
 FIX = "rebuild it with `make html` (asv --config asv.html.conf.json publish) and commit html/"
 SHOWN = 5  # names listed per problem
@@ -39,13 +39,13 @@ def published_view(results: Path) -> dict:
         data = json.loads(path.read_text())
         commits.add(data["commit_hash"])
         machines.add(data["params"]["machine"])
-    for data, name, found in published_results(results, benchmarks):
-        params = {k: "" if v is None else v for k, v in data["params"].items()}
-        values = [r.value if r and is_value(r.value) else None for r in found]  # as graphs
+    for run, name, found in published_results(results, benchmarks):
+        params = {k: "" if v is None else v for k, v in run.params.items()}
+        values = [v.number if v else None for v in found]  # as graphs: n/a and failed are None
         if not benchmarks[name].get("params"):
             values = values[0]  # asv graphs an unparametrised benchmark as a number
         graph = (json.dumps(params, sort_keys=True), name)
-        points.setdefault(graph, {})[data["commit_hash"]] = values
+        points.setdefault(graph, {})[run.commit] = values
     return {
         "commits": commits,
         "machines": machines,
