@@ -8,6 +8,7 @@ than 2 workers only measures contention.
 """
 
 from radibench import suite
+from radibench.measure.protocol import exact_peak
 from radibench.prepare import training
 
 FRAMEWORKS = ["radiobject", "monai"]  # RadiObject plus one peer: bounded per-commit cost
@@ -42,3 +43,12 @@ class Workers:
         return self.result["rss_delta"]
 
     track_rss_delta.unit = "bytes"
+
+    def track_peak_memory_hwm(self, cache, framework, workers):
+        """Peak memory from the kernel's high-water marks (VmHWM) of the main process plus its
+        workers, from building the loader to the last timed batch, imports included (every
+        spawned worker pays them): no peak is too short to show; a page shared by several
+        processes counts in each."""
+        return exact_peak(self.result)
+
+    track_peak_memory_hwm.unit = "bytes"

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from radibench import __version__
-from radibench.tools import gate, html_check, report, results_check, shards, source, status
+from radibench.asv_plugins import html_check
+from radibench.tools import gate, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from radibench import cli
+from radibench.asv_plugins.html_check import check_html
 from radibench.asv_plugins.results_history import ResultsHistory
-from radibench.tools.html_check import check_html
 from radibench.tools.source import RELEASE_COMMITS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,10 @@
 """The recipe comparison (benchmarks/recipes.py) on the quick data: each recipe reads the voxels
 it claims, the shipped RadiObject loader's fixed patches show as a finding, caches are built
-before the clock and timed on their own, TileDB keeps to the thread budget, and a cache over
-the memory budget is n/a with the numbers named."""
+before the clock and timed on their own, TileDB keeps to the thread budget, a cache over the
+memory budget is n/a with the numbers named, and a queue's short-lived workers are in the
+exact memory peak."""
+
+import dataclasses
 
 import pytest
 
@@ -33,6 +36,8 @@ def test_every_recipe_reads_the_voxels_it_claims(name, run):
     assert result.first_batch_mismatches == 0
     assert result.batch_shape == [SPEC.batch_size, 1, 64, 64, 64]
     assert result.peak_memory >= result.start_memory > 0
+    assert result.peak_memory_hwm >= result.start_memory_hwm > 0
+    assert result.hwm_unread == 0
     assert result.samples_per_epoch == 4 * SPEC.samples_per_volume
 
 
@@ -59,10 +64,20 @@ def test_a_cache_is_built_before_the_clock_and_timed_on_its_own(name, quick):
     fw.close()
 
 
+def test_a_queues_short_lived_workers_are_in_the_exact_peak(quick):
+    """TorchIO's Queue starts its workers (forked, as its users get them) for every refill and
+    joins them after it: each one's high-water mark is read as it is reaped, none escapes."""
+    niftis = [str(s.train_nifti) for s in quick.subjects]
+    fw = frameworks.make("torchio_queue", niftis)
+    fw.import_modules()
+    spec = dataclasses.replace(SPEC, num_workers=2)
+    result = run_recipe(fw, spec, len(niftis), reference_check(niftis), warmup=1, timed=2)
+    assert result.hwm_unread == 0
+    assert result.peak_memory_hwm - result.start_memory_hwm >= 2 * 50 * 2**20  # two workers
+
+
 def test_a_wrong_voxel_is_counted(run, quick, radiobject_uri, radiobject_mapping):
     """The first-batch check is not a formality: an offset one off fails every voxel."""
-    import dataclasses
-
     niftis = [str(s.train_nifti) for s in quick.subjects]
     wrong = dataclasses.replace(radiobject_mapping, offset=radiobject_mapping.offset + 1)
     fw = frameworks.make("radiobject_random", niftis, radiobject_uri, wrong)

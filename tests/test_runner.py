@@ -2,6 +2,7 @@
 
 import pytest
 
+from radibench.measure.protocol import exact_peak
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome, training
 
@@ -16,6 +17,7 @@ def test_a_worker_run_counts_the_workers_memory(quick, radiobject_uri, radiobjec
     assert len(out["warm_batches"]) == 4
     # A spawned worker imports torch and radiobject: far more than the main process adds.
     assert out["rss_delta"] > 150e6
+    assert exact_peak(out) - out["start_memory_hwm"] > 150e6  # its high-water mark, read
 
 
 def test_a_broken_run_comes_back_failed_not_raised(tmp_path):

@@ -3,7 +3,8 @@
 Protocol (RadiObject's framework comparison): a fresh loader, its first batch (cold start),
 3 warm-up batches, then 20 timed batches (warm batch time, throughput), then one full epoch of
 the same loader; memory as resident set size (RSS) of the process plus its loader workers,
-measured as a difference so that import cost is not counted.
+measured as a difference so that import cost is not counted, and as the peak of the kernel's
+high-water marks of the process and its workers (HighWaterMarks).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import functools
 import gc
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 from radibench.measure.counters import rss_bytes
+
+if TYPE_CHECKING:  # imported where used: psutil stays out of every asv process's import
+    from radibench.measure.memory import PeakMemory
 
 WARMUP_BATCHES = 3
 TIMED_BATCHES = 20
@@ -55,7 +60,39 @@ class _TimedBatches:
 
 
 @dataclasses.dataclass
-class ProtocolResult(_TimedBatches):
+class HighWaterMarks:
+    """Peak memory of the process and its workers from the kernel's own high-water marks
+    (VmHWM), every worker's read before it exits: no peak is too short for it, and it counts a
+    page shared by several processes once in each (radibench.measure.memory)."""
+
+    peak_memory_hwm: int  # the largest sum of the marks of the processes alive in one interval
+    start_memory_hwm: int  # that sum at the start of the run
+    largest_process_hwm: int  # the largest one process reached: the tree's peak was at least this
+    hwm_unread: int  # processes whose mark at exit could not be read (0: peak_memory_hwm exact)
+
+    @staticmethod
+    def of(memory: PeakMemory) -> dict:
+        return dict(
+            peak_memory_hwm=memory.hwm_peak_bytes,
+            start_memory_hwm=memory.hwm_start_bytes,
+            largest_process_hwm=memory.hwm_largest_bytes,
+            hwm_unread=memory.hwm_unread,
+        )
+
+
+def exact_peak(result: dict) -> int:
+    """A run's peak_memory_hwm; an error if a process's exit escaped the marks, since the peak
+    could then be missing that process's last growth."""
+    if result["hwm_unread"]:
+        raise RuntimeError(
+            f"{result['hwm_unread']} process(es) exited without their high-water mark read "
+            "(reaped other than through os.waitpid, or never): the peak is not exact"
+        )
+    return result["peak_memory_hwm"]
+
+
+@dataclasses.dataclass
+class ProtocolResult(_TimedBatches, HighWaterMarks):
     framework: str
     batch_size: int
     num_workers: int
@@ -75,23 +112,28 @@ def timed_next(batches) -> tuple[float, object]:
 
 
 def run_protocol(framework, spec, warmup=WARMUP_BATCHES, timed=TIMED_BATCHES) -> ProtocolResult:
-    """Run the study's protocol on a framework adapter in this process."""
+    """Run the study's protocol on a framework adapter in this process. The high-water marks
+    cover the loader's batches up to rss_delta's sample, read with no sampler thread beside the
+    timed batches: at the end for the processes alive, as they are reaped for the others."""
+    from radibench.measure.memory import PeakMemory
+
     gc.collect()
-    rss_before = rss_bytes()
-    start = time.perf_counter()
-    batches = framework.batches(spec)
-    batch = next(batches)
-    cold_start = time.perf_counter() - start
-    for _ in range(warmup):
-        next(batches)
-    warm = []
-    for _ in range(timed):
-        seconds, batch = timed_next(batches)
-        warm.append(seconds)
+    with PeakMemory(interval=None) as memory:
+        rss_before = rss_bytes()
+        start = time.perf_counter()
+        batches = framework.batches(spec)
+        batch = next(batches)
+        cold_start = time.perf_counter() - start
+        for _ in range(warmup):
+            next(batches)
+        warm = []
+        for _ in range(timed):
+            seconds, batch = timed_next(batches)
+            warm.append(seconds)
+        rss_delta = rss_bytes() - rss_before
     expected = (spec.batch_size, 1, *spec.patch_size)
     if tuple(batch.shape) != expected:
         raise RuntimeError(f"{framework.label}: batch shape {tuple(batch.shape)} != {expected}")
-    rss_delta = rss_bytes() - rss_before
     loader = framework.loader(spec)  # one epoch of a loader built the same way, already warm
     start = time.perf_counter()
     epoch_batches = sum(1 for _ in loader)
@@ -107,6 +149,7 @@ def run_protocol(framework, spec, warmup=WARMUP_BATCHES, timed=TIMED_BATCHES) ->
         rss_delta=rss_delta,
         batch_shape=list(batch.shape),
         dtype=str(batch.dtype),
+        **HighWaterMarks.of(memory),
     )
 
 
@@ -138,7 +181,7 @@ def batch_cost_ratio(subject, reference, spec, warmup=1, timed=5) -> float:
 
 
 @dataclasses.dataclass
-class RecipeResult(_TimedBatches):
+class RecipeResult(_TimedBatches, HighWaterMarks):
     """One recipe's run (run_recipe); every number per sample or per batch, never per epoch of
     a recipe-specific length, so recipes with different patches per volume compare directly."""
 
@@ -152,7 +195,7 @@ class RecipeResult(_TimedBatches):
     cold_start: float  # seconds from building the loader (cache ready) to its first batch
     warm_batches: list[float]  # seconds for each timed batch after the warm-up
     epoch_seconds_per_sample: float  # over two epochs' worth of samples, after the timed ones
-    peak_memory: int  # peak PSS of the process and its workers during the whole run
+    peak_memory: int  # peak PSS of the process and its workers during the whole run, sampled
     start_memory: int  # PSS before the cache and the loader (interpreter and imports)
     memory_kind: str  # "pss", or "rss" where the kernel does not give PSS
     distinct_patches: float | None  # distinct patch starts per subject over two epochs
@@ -166,9 +209,10 @@ def run_recipe(
     framework, spec, subjects: int, reference=None, warmup=WARMUP_BATCHES, timed=TIMED_BATCHES
 ) -> RecipeResult:
     """The study's protocol for one recipe, with what a fair comparison adds: the cache built and
-    timed on its own, memory as a sampled peak of the process tree (cache included), an epoch
-    of the same number of samples for every recipe, and the patches' positions recorded to count
-    distinct crops and to check the first batch against `reference(framework, batch)`."""
+    timed on its own, memory as a sampled PSS peak of the process tree and as the peak of its
+    high-water marks (cache included in both), an epoch of the same number of samples for every
+    recipe, and the patches' positions recorded to count distinct crops and to check the first
+    batch against `reference(framework, batch)`."""
     from radibench.measure.memory import PeakMemory
 
     samples_per_epoch = subjects * spec.samples_per_volume
@@ -218,6 +262,7 @@ def run_recipe(
         first_batch_mismatches=mismatches,
         batch_shape=list(first.shape),
         dtype=str(first.dtype),
+        **HighWaterMarks.of(memory),
     )
 
 

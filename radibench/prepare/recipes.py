@@ -43,6 +43,7 @@ TIMED = (
     "cache_build",
     "slowest_batch",
     "peak_memory",
+    "peak_memory_hwm",
 )
 
 
@@ -168,6 +169,7 @@ def result(cache: dict, recipe: str, workers: int = 0, subjects: int | None = No
         values = [run[name] for run in runs]
         combined[name] = {"samples": values, "number": 1} if len(values) > 1 else values[0]
     combined["processes"] = len(runs)
+    combined["hwm_unread"] = sum(run["hwm_unread"] for run in runs)
     mismatches = [
         r["first_batch_mismatches"] for r in runs if r["first_batch_mismatches"] is not None
     ]

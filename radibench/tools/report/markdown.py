@@ -28,6 +28,15 @@ INTERVALS = (
 )
 
 
+MEMORY = (
+    "Peak memory (PSS) is the process tree's proportional set size sampled every 0.1 s: the "
+    "memory the tree really uses, though a peak shorter than the interval can fall between two "
+    "samples. Peak memory (marks) is the sum of every process's kernel high-water mark (VmHWM), "
+    "each worker's read as it exits: no peak is too short for it, but a page shared by several "
+    "processes counts in each, so it bounds the tree's peak from above."
+)
+
+
 def framework_name(framework: str) -> str:
     return frameworks.FRAMEWORKS.get(framework, framework)
 
@@ -104,7 +113,7 @@ def trend_sentences(section: dict) -> list[str]:
         parts = []
         for c in trend["changes"]:
             kind = KIND[c["key"]]
-            what = "samples/s over two epochs" if kind == "rate" else "peak memory"
+            what = "samples/s over two epochs" if kind == "rate" else "peak memory (PSS)"
             start = f"{what} {units.with_unit(c['from'], kind)} at {c['from_subjects']} subjects"
             if c["factor"].missing:
                 parts.append(f"{start} only")
@@ -251,6 +260,7 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
         lead = [("recipe", [r["recipe"] for r in here]), ("set", [r["set"] for r in here])]
         lines += [f"### Every recipe, {workers} workers", ""]
         lines += _table(here, lead, RECIPE_METRICS + CHECK_METRICS, NA_RUN) + [""]
+    lines += [MEMORY, ""]
     if any(not r[m.key].missing for r in rows for m in CHECK_METRICS):
         lines += [
             "Distinct patches and first-batch mismatches are exact counts, measured once per "
