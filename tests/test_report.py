@@ -1,6 +1,6 @@
 """`radibench report` on the committed asv results fixture.
 
-Why: the report is what the README shows; these tests recompute its numbers straight from the
+Why: the report is what docs/numbers.md shows; these tests recompute its numbers straight from the
 fixture's JSON (independently of radibench.tools.report's parser) so a wrong column, a mislabelled
 parameter or an inverted winner fails here.
 """
@@ -171,7 +171,7 @@ def test_charts_are_pngs_of_the_expected_size(built):
     assert summary["charts"] == CHARTS
     for name in CHARTS:
         pixels = matplotlib.image.imread(out / name)
-        assert pixels.shape[:2] == (450, 800), name  # README layout relies on 800 x 450
+        assert pixels.shape[:2] == (450, 800), name  # docs/numbers.md's layout relies on 800 x 450
         assert pixels[..., :3].std() > 0.05, f"{name} looks blank"
         assert f"]({name})" in (out / "report.md").read_text()
 
