@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PROFILE ?= default
 export RADIBENCH_PROFILE := $(PROFILE)
 
-.PHONY: bench test lint venv report
+.PHONY: bench test lint venv report screenshot
 
 venv: $(VENV)/.installed
 
@@ -36,6 +36,12 @@ report: venv
 	rm -rf docs/report
 	$(BIN)/radibench report --machine xeon-2c-24g --out docs/report
 	$(BIN)/radibench report --machine epyc-2c-24g --out docs/report/study
+
+# The README's picture of the dashboard's first view (docs/dashboard.png), taken in headless
+# Chromium from the published html/: run it after publishing html/ again.
+screenshot: venv
+	.ci/install-browser
+	$(BIN)/python -m radibench.tools.screenshot --html html --out docs/dashboard.png
 
 lint: venv
 	$(BIN)/ruff check .
