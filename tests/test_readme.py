@@ -31,6 +31,7 @@ PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.
 DASHBOARD = ("README.md", "The dashboard")
 RUNNING_LOCALLY = ("docs/running.md", "Running locally")
 YOUR_OWN_DATA = ("docs/data.md", "Your own data (for example a LIDC-IDRI subset)")
+# The blocks no test runs, and what running them would take.
 NOT_RUN = {
     ("README.md", "Quick start (a fresh machine)"): "the whole suite, and this test suite itself",
     ("docs/history.md", "Running the whole history"): "every commit of RadiObject's history",
