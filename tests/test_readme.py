@@ -108,7 +108,12 @@ def clone(tmp_path_factory, data_root):
     if (ROOT / ".asv").is_dir():
         (repo / ".asv").symlink_to(ROOT / ".asv")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("RADIBENCH_", "VIRTUAL"))},
+        # The clone's own radibench, not one a PYTHONPATH of this checkout would put first.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("RADIBENCH_", "VIRTUAL")) and k != "PYTHONPATH"
+        },
         "HOME": str(where / "home"),  # asv's machine file goes here
         "RADIBENCH_PROFILE": "quick",
         "RADIBENCH_DATA": str(data_root),
