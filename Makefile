@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PROFILE ?= default
 export RADIBENCH_PROFILE := $(PROFILE)
 
-.PHONY: bench test lint venv report html
+.PHONY: bench test lint venv report html screenshot
 
 venv: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ report: venv
 # where results/ did (and info.json's publish time).
 html: venv
 	PYTHONHASHSEED=0 $(BIN)/asv --config asv.html.conf.json publish
+
+# The README's picture of the dashboard's first view (docs/dashboard.png), taken in headless
+# Chromium from the published html/: run it after publishing html/ again.
+screenshot: venv
+	.ci/install-browser
+	$(BIN)/python -m radibench.tools.screenshot --html html --out docs/dashboard.png
 
 lint: venv
 	$(BIN)/ruff check .

@@ -39,7 +39,7 @@ GATED = "|".join(GATES)
 # What every commit of RadiObject's history is measured on (with RADIBENCH_FRAMEWORKS=radiobject):
 # RadiObject's loaders, the counts, storage's requests and bytes, ingest. The whole suite (the
 # peers, partial reads, recipes, storage's timings) runs at the releases and the newest commit
-# only (`radibench source --references`). README, "Running the whole history"; nightly.yml.
+# only (`radibench source --references`). docs/history.md, "Running the whole history"; nightly.yml.
 HISTORY = (
     r"^(loaders\.(TrainingLoader|WarmBatch|ColdStart|Memory|BytesRead)\.|counts\.|ingest\."
     r"|storage\.S3VersusLocal\.track_(requests|bytes)_per_batch)"

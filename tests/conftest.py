@@ -1,9 +1,10 @@
 """Shared fixtures: the quick dataset, generated once per test session into a temporary root."""
 
-import contextlib
 import os
 
 import pytest
+
+from radibench.tools import screenshot
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
@@ -69,24 +70,6 @@ def keeps_the_chosen_source():
         state.write_bytes(chosen)
 
 
-@contextlib.contextmanager
-def serving(directory):
-    """`directory` over HTTP on an ephemeral loopback port (never all interfaces), quietly."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-            pass
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+# `directory` over HTTP on an ephemeral loopback port: the dashboard tests serve html/ as
+# `make screenshot` does.
+serving = screenshot.serving

@@ -1,5 +1,5 @@
 """The package layout keeps its promises: rooms whose imports point one way, no import circle,
-no private name used across modules, thin benchmark modules (README, "Layout")."""
+no private name used across modules, thin benchmark modules (docs/contributing.md, "Layout")."""
 
 import ast
 from pathlib import Path

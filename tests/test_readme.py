@@ -1,6 +1,7 @@
-"""README's command blocks run as written on a clean clone, offline, on the quick profile.
+"""The command blocks of README.md and docs/ run as written on a clean clone, offline, on the
+quick profile.
 
-A new user copies these blocks; each one is taken from README.md and run by bash in a fresh
+A new user copies these blocks; each one is taken from its page and run by bash in a fresh
 `git clone` of this repository with its own `make venv`. Only what cannot run unattended in a
 test is changed, and each change is listed here:
 - placeholders (`/data/LIDC-IDRI-subset`, `<the folder it prints>`, `<name>`) become a DICOM
@@ -8,6 +9,7 @@ test is changed, and each change is listed here:
 - every `$ASV run` gets `--quick -b <one benchmark>`: the whole suite per commit takes far
   longer than a test may (the suite itself runs for real in test_asv_run and test_gating);
 - the dashboard server runs in the background on a free port until its index.html answers.
+Every ```sh block of these pages is either run here or listed in NOT_RUN with the reason.
 asv's environments come from the main checkout's .asv (a cache, built by the other asv tests).
 No network beyond the package registries is used: without GitHub, `radibench source` builds
 RadiObject's history from its PyPI releases, and the blocks must still work.
@@ -24,15 +26,51 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_BENCHMARK = r"^ingest\.DiskSpace"
+PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
+# (page, heading) of the blocks the tests below run.
+DASHBOARD = ("README.md", "The dashboard")
+RUNNING_LOCALLY = ("docs/running.md", "Running locally")
+YOUR_OWN_DATA = ("docs/data.md", "Your own data (for example a LIDC-IDRI subset)")
+# The blocks no test runs, and what running them would take.
+NOT_RUN = {
+    ("README.md", "Quick start (a fresh machine)"): "the whole suite, and this test suite itself",
+    ("docs/history.md", "Running the whole history"): "every commit of RadiObject's history",
+    ("docs/history.md", "Past one machine: shards"): "several runners' results",
+    ("docs/gate.md", "Comparing commits, and the pull-request check"): (
+        "two branches of a RadiObject clone; tests/test_gating.py runs the check"
+    ),
+    ("docs/s3.md", "Against a real S3 bucket"): "a real bucket and its keys",
+    ("docs/status.md", "Status of the suite over RadiObject's whole history"): (
+        "the record of how that table was measured (hours)"
+    ),
+    ("docs/status.md", "The releases and HEAD: the whole suite but recipes and scaling"): (
+        "the record of how those results were measured"
+    ),
+}
+# A fenced block, or a heading outside one.
+FENCE_OR_HEADING = re.compile(r"^```(\w*)\n(.*?)^```|^#{1,6} ([^\n]+)$", re.MULTILINE | re.DOTALL)
 
-pytestmark = pytest.mark.slow
+
+def sh_blocks(page: str) -> dict[str, list[str]]:
+    """{heading: the ```sh blocks under it} of one page."""
+    found: dict[str, list[str]] = {}
+    heading = ""
+    for match in FENCE_OR_HEADING.finditer((ROOT / page).read_text()):
+        if match[3] is not None:
+            heading = match[3]
+        elif match[1] == "sh":
+            found.setdefault(heading, []).append(match[2])
+    return found
 
 
-def blocks(section: str) -> list[str]:
-    """The ```sh blocks of one README section."""
-    text = (ROOT / "README.md").read_text()
-    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", body, flags=re.DOTALL)
+def blocks(page: str, section: str) -> list[str]:
+    """The ```sh blocks of one section of a page."""
+    return sh_blocks(page).get(section, [])
+
+
+def test_every_command_block_is_run_or_says_why():
+    found = {(page, heading) for page in PAGES for heading in sh_blocks(page)}
+    assert found == {DASHBOARD, RUNNING_LOCALLY, YOUR_OWN_DATA, *NOT_RUN}
 
 
 def free_port() -> int:
@@ -49,7 +87,7 @@ def as_test_runs_it(block: str, **values: str) -> str:
     for line in block.replace("\\\n", " ").splitlines():
         if line.startswith("$ASV run "):
             line = line.replace("$ASV run ", f"$ASV run --quick -b '{ONE_BENCHMARK}' ", 1)
-        if ".venv/bin/python -m http.server" in line:
+        if " -m http.server " in line:
             port = free_port()
             line = line.replace(" 8080", f" {port}").split("#")[0] + " &"
             line += (
@@ -70,7 +108,12 @@ def clone(tmp_path_factory, data_root):
     if (ROOT / ".asv").is_dir():
         (repo / ".asv").symlink_to(ROOT / ".asv")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("RADIBENCH_", "VIRTUAL"))},
+        # The clone's own radibench, not one a PYTHONPATH of this checkout would put first.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("RADIBENCH_", "VIRTUAL")) and k != "PYTHONPATH"
+        },
         "HOME": str(where / "home"),  # asv's machine file goes here
         "RADIBENCH_PROFILE": "quick",
         "RADIBENCH_DATA": str(data_root),
@@ -92,8 +135,15 @@ def run(clone, script: str, timeout: int = 1500) -> str:
     return out
 
 
+@pytest.mark.slow
+def test_dashboard_block_serves_the_committed_dashboard(clone):
+    (block,) = blocks(*DASHBOARD)
+    run(clone, as_test_runs_it(block))
+
+
+@pytest.mark.slow
 def test_running_locally_works_offline(clone):
-    (block,) = blocks("Running locally")
+    (block,) = blocks(*RUNNING_LOCALLY)
     out = run(clone, as_test_runs_it(block))
     repo, _ = clone
     config = (repo / ".radibench" / "source.json").read_text()
@@ -104,11 +154,12 @@ def test_running_locally_works_offline(clone):
     assert "Traceback" not in out, out[-3000:]
 
 
+@pytest.mark.slow
 def test_your_own_data_block_imports_lists_and_removes(clone, quick, tmp_path):
     folder = tmp_path / "LIDC-IDRI-subset"
     for n, series in enumerate(sorted((quick.root / "dicom").iterdir()), start=1):
         shutil.copytree(series, folder / f"patient{n}")
-    (block,) = blocks("Your own data (for example a LIDC-IDRI subset)")
+    (block,) = blocks(*YOUR_OWN_DATA)
     first = block.split("export ", 1)[0]
     out = run(clone, as_test_runs_it(first, **{"/data/LIDC-IDRI-subset": str(folder)}))
     assert "training cohort: 4 subjects" in out and "patient1" in out, out

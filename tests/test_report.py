@@ -1,4 +1,5 @@
-"""`radibench report` on small literal results: the words follow the intervals.
+"""`radibench report` (what docs/numbers.md shows) on small literal results: the words follow
+the intervals.
 
 Each test writes a results folder of a few benchmarks (tests/results_files.py) with the values a
 case needs, builds the report and reads what a person would read: report.md's sentences and

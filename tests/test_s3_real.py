@@ -1,5 +1,5 @@
 """The storage benchmarks' ``s3-real``: a real bucket named by RADIBENCH_S3_URI, reached with the
-AWS credentials of the environment (README, "Scenario B against a real bucket").
+AWS credentials of the environment (docs/s3.md).
 
 The "real" S3 here is the local SeaweedFS server started with canary keys, as an AWS account
 would hold them, and reached through the one real-S3 code path (radibench.storage.s3.RealS3:
