@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PROFILE ?= default
 export RADIBENCH_PROFILE := $(PROFILE)
 
-.PHONY: bench test lint venv report html screenshot
+.PHONY: bench bench-all test lint venv report html screenshot
 
 venv: $(VENV)/.installed
 
@@ -20,11 +20,16 @@ $(VENV)/.installed: requirements/bench.txt requirements/dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-bench: venv
+# make bench measures radibench.suite.BENCH (the recipe comparison and RadiObject's exact counts
+# per batch); make bench-all, the whole suite.
+bench: BENCHMARKS = $$($(BIN)/python -c 'from radibench.suite import BENCH; print(BENCH)')
+bench-all: BENCHMARKS = .
+bench bench-all: venv
 	$(BIN)/radibench source
 	$(BIN)/radibench data --profile $(PROFILE)
 	$(BIN)/radibench machine
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) run --show-stderr \
+		-b "$(BENCHMARKS)" \
 		--machine $$($(BIN)/radibench machine --name) "$$($(BIN)/radibench source --newest)^!"
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) publish
 	@$(BIN)/radibench report --answer --results-dir $$($(BIN)/radibench source --results-dir) \

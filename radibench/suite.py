@@ -44,6 +44,10 @@ HISTORY = (
     r"^(loaders\.(TrainingLoader|WarmBatch|ColdStart|Memory|BytesRead)\.|counts\.|ingest\."
     r"|storage\.S3VersusLocal\.track_(requests|bytes)_per_batch)"
 )
+# What `make bench` measures at the newest commit: the recipe comparison (the answer it prints:
+# every framework's study and best recipes) and RadiObject's exact counts per batch. `make
+# bench-all` runs the rest too (the study's loaders, cohorts, storage, access, ingest, scaling).
+BENCH = r"^(recipes\.(Recipes|Correctness)\.|counts\.PerBatch\.)"
 # asv does not time imports it cannot see; this one is slow only the first time.
 SETUP_CACHE_TIMEOUT = 3600
 

@@ -112,6 +112,20 @@ def test_nightly_measures_the_history_the_suite_names():
     assert not any(name.startswith(whole_suite_only) for name in chosen)
 
 
+def test_make_bench_measures_the_answer_and_the_counts():
+    """make bench's selection (suite.BENCH) holds the recipe comparison its answer reads and the
+    exact counts per batch, and nothing whose setup_cache runs the study's slow peers again."""
+    from radibench.suite import BENCH
+
+    names = json.loads((ROOT / "results" / "benchmarks.json").read_text())
+    chosen = {name for name in names if re.search(BENCH, name)}
+    for family in ("recipes.Recipes.", "recipes.Correctness.", "counts.PerBatch."):
+        assert any(name.startswith(family) for name in chosen), family
+    left_out = ("recipes.Cohorts", "loaders.", "access.", "scaling.", "storage.", "ingest.")
+    assert not any(name.startswith(left_out) for name in chosen)
+    assert "BENCH" in (ROOT / "Makefile").read_text()
+
+
 # -- the stack held fixed ------------------------------------------------------------------------
 
 CONSTRAINTS = "requirements/bench.txt"  # the matrix's pins, given to pip as constraints
