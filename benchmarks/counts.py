@@ -6,7 +6,8 @@ patches seeded, after its first and 3 warm-up batches:
 - tiles and arrays opened: TileDB's own counters (an extra read, a bigger tile, a lost open
   array cache show here exactly);
 - instructions executed: valgrind's callgrind, counting only the batches (a CPU-only slowdown
-  shows here when a timing's noise would hide it; n/a where valgrind is not installed);
+  shows here when a timing's noise would hide it; n/a where valgrind is not installed); with
+  RADIBENCH_PROFILES set, its profiles are kept there for the gate to say where they went;
 - S3 requests by kind (S3PerBatch), the same loader reading the cohort from a local S3 server
   through the counting proxy (TileDB has no S3 request counter): on S3 every request is a round
   trip, so one more LIST or HEAD per read costs a cloud reader milliseconds that a local
@@ -58,8 +59,8 @@ class PerBatch:
 
     def track_instructions_per_batch(self, cache, framework):
         """Instructions executed per batch (mean of 4 batches, callgrind)."""
-        uri = cache["radiobject_uri"]
-        return instructions.count(framework, cache["niftis"], uri, WARMUP_BATCHES)
+        uri, keep = cache["radiobject_uri"], instructions.kept_profiles()
+        return instructions.count(framework, cache["niftis"], uri, WARMUP_BATCHES, keep=keep)
 
     track_instructions_per_batch.setup = _needs_valgrind
     track_instructions_per_batch.unit = "instructions"
