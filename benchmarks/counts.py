@@ -18,7 +18,7 @@ from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import LoaderSpec
-from radibench.measure import instructions
+from radibench.measure import instructions, profiles
 from radibench.measure.counters import OTHER_REQUESTS, counts_per_batch, requests_per_batch
 from radibench.measure.protocol import WARMUP_BATCHES
 from radibench.prepare import storage as prepare_storage
@@ -59,7 +59,7 @@ class PerBatch:
 
     def track_instructions_per_batch(self, cache, framework):
         """Instructions executed per batch (mean of 4 batches, callgrind)."""
-        uri, keep = cache["radiobject_uri"], instructions.kept_profiles()
+        uri, keep = cache["radiobject_uri"], profiles.folder()
         return instructions.count(framework, cache["niftis"], uri, WARMUP_BATCHES, keep=keep)
 
     track_instructions_per_batch.setup = _needs_valgrind

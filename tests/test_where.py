@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from radibench.measure import instructions
+from radibench.measure import instructions, profiles
 from radibench.measure.process import child_env
 from radibench.tools import where
 
@@ -204,8 +204,8 @@ def test_a_real_profile_names_the_copy_it_added_and_the_python_line_calling_it(t
     for commit, copies in (("a0", 0), ("b1", 2)):
         folder = tmp_path / "profiles" / f"{commit}{'0' * 38}"
         folder.mkdir(parents=True)
-        callgrind = folder / instructions.CALLGRIND.format(framework="radiobject")
-        calls = folder / instructions.CALLS.format(framework="radiobject")
+        callgrind = folder / profiles.CALLGRIND.format(framework="radiobject")
+        calls = folder / profiles.CALLS.format(framework="radiobject")
         command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
         command += [f"--callgrind-out-file={callgrind}", sys.executable, str(script)]
         run = subprocess.run(

@@ -11,12 +11,12 @@ faults, I/O waits), which bytes and tiles read (radibench.measure.counters) and 
 cover. `python -m radibench.measure.instructions` is the child; `count` starts it.
 
 With RADIBENCH_PROFILES set, the measurement also keeps what says where the instructions went
-(radibench.tools.where reads it for the gate's verdict), in RADIBENCH_PROFILES/<commit>/ named
-by asv's ASV_COMMIT: the callgrind profile of the counted batches (per C function: the
-interpreter, numpy, TileDB, libc) and the Python calls of as many further batches, counted by
-cProfile with instrumentation off (per Python function with file:line: callgrind cannot see
-Python functions, and RadiObject is pure Python). Call counts, not cProfile's timings: under
-valgrind those mean nothing.
+(radibench.measure.profiles; radibench.tools.where reads it for the gate's verdict): the
+callgrind profile of the counted batches (per C function: the interpreter, numpy, TileDB,
+libc) and the Python calls of as many further batches, counted by cProfile with
+instrumentation off (per Python function with file:line: callgrind cannot see Python
+functions, and RadiObject is pure Python). Call counts, not cProfile's timings: under valgrind
+those mean nothing.
 """
 
 from __future__ import annotations
@@ -32,12 +32,10 @@ import tempfile
 from pathlib import Path
 
 from radibench.measure.process import child_env, pin_threads, quiet_foreign_notices
+from radibench.measure.profiles import CALLGRIND, CALLS
 
 COUNTED = 4  # batches counted (each instruction-counted batch costs seconds under valgrind)
 REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
-PROFILES_ENV = "RADIBENCH_PROFILES"
-CALLGRIND = "{framework}.callgrind"  # the counted batches' callgrind profile
-CALLS = "{framework}.calls.json"  # Python calls per function (python_calls)
 
 
 def tools() -> tuple[str, str]:
@@ -48,22 +46,6 @@ def tools() -> tuple[str, str]:
             "valgrind is not installed (apt-get install valgrind): no instruction counts here"
         )
     return valgrind, control
-
-
-def kept_profiles() -> Path | None:
-    """The folder this commit's profiles are kept in: RADIBENCH_PROFILES/<ASV_COMMIT>, or None
-    when RADIBENCH_PROFILES is not set. Raises before anything is measured when it is set
-    outside asv (no commit to name the profiles by)."""
-    root = os.environ.get(PROFILES_ENV)
-    if not root:
-        return None
-    commit = os.environ.get("ASV_COMMIT")
-    if not commit:
-        raise RuntimeError(
-            f"{PROFILES_ENV} is set but ASV_COMMIT is not: profiles are kept by the commit asv "
-            "measures; unset it outside asv"
-        )
-    return Path(root) / commit
 
 
 def count(

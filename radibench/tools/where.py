@@ -27,7 +27,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from radibench.measure.instructions import CALLGRIND, CALLS
+from radibench.measure.profiles import CALLGRIND, CALLS
 
 TOP = 10  # rows per table
 CHAIN = 8  # callers followed up from a function
