@@ -172,9 +172,9 @@ INSTRUCTIONS_ROSE = """
 
 def test_risen_instructions_are_explained_from_the_kept_profiles_or_say_what_is_missing(tmp_path):
     rose = gate.Verdict("3062b8e1", "84edab60", [(r, "1.02") for r in gate.compare_rows(COMPARE)])
-    assert rose.risen_instructions() == []  # instructions 1.00: nothing to explain
+    assert rose.risen(gate.INSTRUCTIONS) == []  # instructions 1.00: nothing to explain
     rose.rows = [(r, "1.02") for r in gate.compare_rows(INSTRUCTIONS_ROSE)]
-    assert rose.risen_instructions() == ["radiobject"]
+    assert rose.risen(gate.INSTRUCTIONS) == ["radiobject"] and rose.risen(*gate.BY_ARRAY) == []
     rose.where = gate.explain(rose, tmp_path)
     assert "No profile of `3062b8e1`, `84edab60`" in rose.where
     text = rose.markdown()

@@ -230,3 +230,30 @@ def test_a_real_profile_names_the_copy_it_added_and_the_python_line_calling_it(t
 def test_a_missing_profile_is_said_not_raised(tmp_path):
     text = where.markdown(tmp_path, "abc123", "def456")
     assert "No profile of `abc123`, `def456`" in text and "RADIBENCH_PROFILES" in text
+
+
+def requests(volume_heads: float, obs_lists: float) -> dict:
+    """counters.s3_requests' output as counts.S3PerBatch keeps it (per batch)."""
+    volumes = {"GET": 8, "HEAD": volume_heads, "LIST": 20, "other": 0, "bytes": 2_100_000}
+    obs = {"GET": 0, "HEAD": 0, "LIST": obs_lists, "other": 0, "bytes": 0}
+    group = {"GET": 0, "HEAD": 0, "LIST": 4, "other": 0, "bytes": 0}
+    arrays = {"train/collections/CT/volumes/<n>": volumes, "train/collections/CT/obs": obs}
+    return {"kinds": {}, "arrays": arrays | {"train/collections": group}}
+
+
+def test_the_arrays_whose_requests_changed_are_listed_with_the_kinds_that_moved(tmp_path):
+    for commit, kept in (("3062b8e1", requests(8, 0)), ("84edab60", requests(12, 2))):
+        (tmp_path / commit).mkdir()
+        (tmp_path / commit / profiles.REQUESTS.format(framework="radiobject")).write_text(
+            json.dumps(kept)
+        )
+    text = where.arrays_markdown(tmp_path, "3062b8e1", "84edab60")
+    rows = [r for r in text.splitlines() if r.startswith("| `")]
+    assert rows == [
+        "| `train/collections/CT/volumes/<n>` | 8 | 8 → 12 | 20 | 0 | 2,100,000 |",
+        "| `train/collections/CT/obs` | 0 | 0 | 0 → 2 | 0 | 0 |",
+    ]  # the group's requests did not change: not listed
+    assert "per process, not per array" in text
+    same = where.arrays_markdown(tmp_path, "3062b8e1", "3062b8e1")
+    assert "No array's S3 requests or bytes changed." in same
+    assert "No S3 request counts of `ffff`" in where.arrays_markdown(tmp_path, "3062b8e1", "ffff")

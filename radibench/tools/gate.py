@@ -8,9 +8,10 @@ measured at neither commit (n/a, failed or absent at both: no valgrind on the ru
 server binary): a check that could not measure must not pass. A non-zero exit of `asv
 continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
 
-When the instruction count rose and `--profiles` names the folder `asv continuous` kept its
-profiles in (RADIBENCH_PROFILES), the verdict also says where the instructions went
-(radibench.tools.where): the C functions and the Python calls that changed most.
+When a count rose and `--profiles` names the folder `asv continuous` kept its profiles in
+(RADIBENCH_PROFILES), the verdict also says where it went (radibench.tools.where): for the
+instructions, the C functions and the Python calls that changed most; for S3 requests, bytes,
+tiles and array opens, the arrays whose S3 requests and bytes changed, by kind.
 
 Writes the verdict as markdown (for the job summary, and as a file the calling repository can
 post as a pull-request comment) and exits 1 on any failure, 0 otherwise.
@@ -29,7 +30,15 @@ from pathlib import Path
 from radibench.suite import GATES
 from radibench.tools import where
 
-INSTRUCTIONS = "counts.PerBatch.track_instructions_per_batch"  # what the profiles explain
+INSTRUCTIONS = "counts.PerBatch.track_instructions_per_batch"  # explained by functions
+# Explained by arrays: the S3 requests by kind, and TileDB's bytes, tiles and array opens (per
+# process, so the S3 run's split by array stands in for them).
+BY_ARRAY = (
+    "counts.S3PerBatch.",
+    "loaders.BytesRead.track_bytes_per_batch",
+    "counts.PerBatch.track_tiles_per_batch",
+    "counts.PerBatch.track_array_opens_per_batch",
+)
 
 DESCRIPTION = __doc__.splitlines()[0]
 ABSENT = "no result"  # a gated benchmark `asv compare` has no row for (never run)
@@ -79,13 +88,15 @@ class Verdict:
     asv_exit: int = 0
     where: str = ""  # where the instructions went (markdown), when they rose
 
-    def risen_instructions(self) -> list[str]:
-        """The frameworks (benchmark parameters) whose instruction count the check flags."""
-        return [
+    def risen(self, *benchmarks: str) -> list[str]:
+        """The frameworks (benchmark parameters) of the rows of `benchmarks` (names, or their
+        beginnings) that the check flags as worse, each once."""
+        found = [
             re.sub(r"^\('?|'?\)$", "", row.name.removeprefix(row.benchmark))
             for row, _ in self.rows
-            if row.benchmark == INSTRUCTIONS and row.mark == "+"
+            if row.benchmark.startswith(benchmarks) and row.mark == "+"
         ]
+        return list(dict.fromkeys(found))
 
     @property
     def failures(self) -> list[str]:
@@ -232,14 +243,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def explain(verdict: Verdict, profiles: Path) -> str:
-    """Where the instructions went, for each framework whose count rose; a profile that cannot
-    be read is said, not raised: the verdict must still be written."""
+    """Where the instructions went, for each framework whose count rose, and which arrays, for
+    each whose requests, bytes, tiles or array opens rose; a profile that cannot be read is
+    said, not raised: the verdict must still be written."""
     parts = []
-    for framework in verdict.risen_instructions():
-        try:
-            parts.append(where.markdown(profiles, verdict.base, verdict.head, framework))
-        except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as exc:
-            parts.append(f"\n### Where the instructions went\n\nCould not read the profiles: {exc}")
+    for benchmarks, section, title in (
+        ((INSTRUCTIONS,), where.markdown, "Where the instructions went"),
+        (BY_ARRAY, where.arrays_markdown, "Which arrays"),
+    ):
+        for framework in verdict.risen(*benchmarks):
+            try:
+                parts.append(section(profiles, verdict.base, verdict.head, framework))
+            except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as exc:
+                parts.append(f"\n### {title}\n\nCould not read the profiles: {exc}")
     return "\n".join(parts)
 
 

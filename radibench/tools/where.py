@@ -1,9 +1,10 @@
-"""Where the instructions went between two commits: the part of the verdict that says which
-functions a rise in instructions per batch came from, so a reviewer need not rerun callgrind.
+"""Where a count went between two commits: the part of the verdict that says which functions
+a rise in instructions per batch came from (so a reviewer need not rerun callgrind), and which
+arrays a rise in S3 requests or bytes went to.
 
-Reads the profiles counts.PerBatch keeps when RADIBENCH_PROFILES is set
-(radibench.measure.instructions): per commit, the callgrind profile of the counted batches and
-the Python calls of as many further batches (cProfile).
+Reads what the benchmarks keep when RADIBENCH_PROFILES is set (radibench.measure.profiles):
+per commit, the callgrind profile of the counted batches and the Python calls of as many
+further batches (cProfile), and the S3 requests and response bytes per batch by array.
 
 - C functions (callgrind, through `callgrind_annotate`), ranked by the change of their SELF
   instructions (spent in the function itself). Each comes with the chain of callers whose
@@ -16,6 +17,9 @@ the Python calls of as many further batches (cProfile).
 - Python functions (cProfile call counts, with file:line): what callgrind cannot see, and where
   RadiObject's own code shows (it is pure Python). Functions of RadiObject, and functions
   RadiObject's code calls more or less often, come first.
+- Arrays: TileDB counts bytes, tiles and array opens per process, not per array; the S3 run
+  of the same loader (through the counting proxy, radibench.storage.netem) splits requests by
+  kind and response bytes by the array or group they are for.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from radibench.measure.profiles import CALLGRIND, CALLS
+from radibench.measure.profiles import CALLGRIND, CALLS, REQUESTS
 
 TOP = 10  # rows per table
 CHAIN = 8  # callers followed up from a function
@@ -334,4 +338,60 @@ def markdown(root: Path, base: str, head: str, framework: str = "radiobject") ->
             f"| {_cell(name, tail=True)} | {_count(c.base)} | {_count(c.head)} | "
             f"{_count(c.change, True)} | {callers} |"
         )
+    return "\n".join(lines)
+
+
+ARRAY_COLUMNS = ("GET", "HEAD", "LIST", "other", "bytes")  # counters.s3_requests' per array
+
+
+def array_changes(base: dict, head: dict) -> list[tuple[str, dict, dict]]:
+    """(array, base, head) for each array whose S3 requests or bytes per batch changed (from
+    counters.s3_requests' "arrays"), the largest change in requests first."""
+    found = []
+    for array in sorted(set(base) | set(head)):
+        was = {c: base.get(array, {}).get(c, 0) for c in ARRAY_COLUMNS}
+        now = {c: head.get(array, {}).get(c, 0) for c in ARRAY_COLUMNS}
+        if was != now:
+            found.append((array, was, now))
+    moved = {a: sum(abs(now[c] - was[c]) for c in ARRAY_COLUMNS[:-1]) for a, was, now in found}
+    return sorted(found, key=lambda f: (-moved[f[0]], -abs(f[2]["bytes"] - f[1]["bytes"])))
+
+
+def _moved(before: float, after: float) -> str:
+    return _count(after) if before == after else f"{_count(before)} → {_count(after)}"
+
+
+def arrays_markdown(root: Path, base: str, head: str, framework: str = "radiobject") -> str:
+    """The verdict's "which arrays" section, from the S3 requests kept under `root` for `base`
+    and `head`; says what is missing instead when it cannot."""
+    lines = ["", "### Which arrays", ""]
+    files = {
+        c: (kept(root, c) or root / c) / REQUESTS.format(framework=framework) for c in (base, head)
+    }
+    missing = [c for c, file in files.items() if not file.is_file()]
+    if missing:
+        listed = ", ".join(f"`{c}`" for c in missing)
+        return "\n".join(
+            lines
+            + [
+                f"No S3 request counts of {listed} under `{root}`: `asv continuous` keeps them "
+                "with RADIBENCH_PROFILES set to that folder (counts.S3PerBatch, needs the S3 "
+                "server's weed binary).",
+            ]
+        )
+    before, after = (json.loads(files[c].read_text())["arrays"] for c in (base, head))
+    lines += [
+        "TileDB counts bytes, tiles and array opens per process, not per array. The same "
+        "loader reading through the local S3 server's counting proxy (counts.S3PerBatch) splits "
+        "its requests and response bytes per batch by array (a collection's volume arrays "
+        "together, as `<n>`); the arrays that changed, base → head:",
+        "",
+    ]
+    changed = array_changes(before, after)
+    if not changed:
+        return "\n".join(lines + ["No array's S3 requests or bytes changed."])
+    lines += ["| array | " + " | ".join(ARRAY_COLUMNS) + " |", "|---" * 6 + "|"]
+    for array, was, now in changed:
+        cells = " | ".join(_moved(was[c], now[c]) for c in ARRAY_COLUMNS)
+        lines.append(f"| {_cell(array, tail=True)} | {cells} |")
     return "\n".join(lines)
