@@ -38,6 +38,7 @@ WALL = r"loaders\.WarmBatch\.time_warm_batch"
 BYTES = r"loaders\.BytesRead\.track_bytes_per_batch"
 TILES = r"counts\.PerBatch\.track_tiles_per_batch"
 INSTRUCTIONS = r"counts\.PerBatch\.track_instructions_per_batch"
+S3_GETS = r"counts\.S3PerBatch\.track_get_requests_per_batch"
 COUNTS = [p for p in GATES if p != WALL]
 
 
@@ -126,6 +127,19 @@ def test_an_io_increase_is_caught_by_the_counters(check):
     assert {"loaders.BytesRead.track_bytes_per_batch", TILES.replace("\\", "")} <= flagged(
         verdict
     ), verdict
+
+
+@pytest.mark.slow
+def test_an_io_increase_on_s3_is_traced_to_the_volume_arrays(check):
+    """The re-read reopens a volume array on S3: more GETs per batch, and the verdict says
+    they, and the bytes, went to the collection's volume arrays."""
+    code, verdict, log = check("release", "io", S3_GETS)
+    assert code == 1, verdict + log
+    assert flagged(verdict) == {S3_GETS.replace("\\", "")}, verdict
+    assert "### Which arrays" in verdict and "No S3 request counts" not in verdict, verdict
+    (volumes,) = [r for r in verdict.splitlines() if r.startswith("| `") and "/volumes/<n>`" in r]
+    get, _head, _list, other, read = volumes.split(" | ")[1:6]
+    assert "→" in get and "→" in read and other == "0", volumes  # more GETs, more bytes
 
 
 @pytest.mark.slow
