@@ -85,8 +85,9 @@ def caller_costs(tree: str) -> dict[str, dict[str, int]]:
     callers: dict[str, int] = {}
     for line in tree.split("file:function", 1)[-1].splitlines():
         found = COST.match(line)
+        if not line.strip():  # a blank line ends a function's block
+            callers = {}
         if not found or not found[2]:
-            callers = {} if not line.strip() else callers
             continue
         cost, name = int(found[1].replace(",", "")), _entry(found[3])[0]
         if found[2].startswith("<"):
