@@ -375,9 +375,9 @@ def arrays_markdown(root: Path, base: str, head: str, framework: str = "radiobje
         return "\n".join(
             lines
             + [
-                f"No S3 request counts of {listed} under `{root}`: `asv continuous` keeps them "
-                "with RADIBENCH_PROFILES set to that folder (counts.S3PerBatch, needs the S3 "
-                "server's weed binary).",
+                f"No S3 request counts of {listed} under `{root}`: counts.S3PerBatch keeps "
+                "them when `asv continuous` runs it with RADIBENCH_PROFILES set to that folder "
+                "(it needs the S3 server's weed binary).",
             ]
         )
     before, after = (json.loads(files[c].read_text())["arrays"] for c in (base, head))
