@@ -6,19 +6,20 @@ patches seeded, after its first and 3 warm-up batches:
 - tiles and arrays opened: TileDB's own counters (an extra read, a bigger tile, a lost open
   array cache show here exactly);
 - instructions executed: valgrind's callgrind, counting only the batches (a CPU-only slowdown
-  shows here when a timing's noise would hide it; n/a where valgrind is not installed);
+  shows here when a timing's noise would hide it; n/a where valgrind is not installed); with
+  RADIBENCH_PROFILES set, its profiles are kept there for the gate to say where they went;
 - S3 requests by kind (S3PerBatch), the same loader reading the cohort from a local S3 server
   through the counting proxy (TileDB has no S3 request counter): on S3 every request is a round
   trip, so one more LIST or HEAD per read costs a cloud reader milliseconds that a local
-  timing cannot see.
+  timing cannot see; with RADIBENCH_PROFILES set, the requests and bytes by array are kept.
 """
 
 from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import LoaderSpec
-from radibench.measure import instructions
-from radibench.measure.counters import OTHER_REQUESTS, counts_per_batch, requests_per_batch
+from radibench.measure import instructions, profiles
+from radibench.measure.counters import OTHER_REQUESTS, counts_per_batch, s3_requests
 from radibench.measure.protocol import WARMUP_BATCHES
 from radibench.prepare import storage as prepare_storage
 from radibench.prepare import training
@@ -58,8 +59,8 @@ class PerBatch:
 
     def track_instructions_per_batch(self, cache, framework):
         """Instructions executed per batch (mean of 4 batches, callgrind)."""
-        uri = cache["radiobject_uri"]
-        return instructions.count(framework, cache["niftis"], uri, WARMUP_BATCHES)
+        uri, keep = cache["radiobject_uri"], profiles.folder()
+        return instructions.count(framework, cache["niftis"], uri, WARMUP_BATCHES, keep=keep)
 
     track_instructions_per_batch.setup = _needs_valgrind
     track_instructions_per_batch.unit = "instructions"
@@ -87,34 +88,36 @@ class S3PerBatch:
     def setup(self, cache, framework):
         self.link = prepare_storage.connect(cache, "s3-lan")
 
-    def _requests(self, kind):
+    def _requests(self, framework, kind):
+        """One kind's requests per batch; all of them by array kept for the verdict (profiles)."""
         link = self.link
         with reading(link.server):
-            counted = requests_per_batch(link.adapter, LoaderSpec(), WARMUP_BATCHES, link.proxy)
-        return counted[kind]
+            counted = s3_requests(link.adapter, LoaderSpec(), WARMUP_BATCHES, link.proxy)
+        profiles.keep_json(profiles.REQUESTS.format(framework=framework), counted)
+        return counted["kinds"][kind]
 
     def track_get_requests_per_batch(self, cache, framework):
         """Object GETs per batch (mean of 8 batches): a read that fetches more pieces."""
-        return self._requests("GET")
+        return self._requests(framework, "GET")
 
     track_get_requests_per_batch.unit = "requests"
 
     def track_head_requests_per_batch(self, cache, framework):
         """HEADs per batch (mean of 8 batches): existence and size checks, one round trip each."""
-        return self._requests("HEAD")
+        return self._requests(framework, "HEAD")
 
     track_head_requests_per_batch.unit = "requests"
 
     def track_list_requests_per_batch(self, cache, framework):
         """LISTs per batch (mean of 8 batches): TileDB lists an array's folders when it opens
         it, so a lost open-array cache shows here."""
-        return self._requests("LIST")
+        return self._requests(framework, "LIST")
 
     track_list_requests_per_batch.unit = "requests"
 
     def track_other_requests_per_batch(self, cache, framework):
         """Every other request per batch (PUT, POST, DELETE, unrecognised): 0 for a reader;
         anything above is a reader that writes (asv flags 0 to more as worse)."""
-        return self._requests(OTHER_REQUESTS)
+        return self._requests(framework, OTHER_REQUESTS)
 
     track_other_requests_per_batch.unit = "requests"

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from radibench.measure.counters import COUNTED_BATCHES, requests_per_batch
+from radibench.measure.counters import COUNTED_BATCHES, requests_per_batch, s3_requests
 from radibench.tools.count_spread import spread
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["GET", "HEAD", "LIST", "other"]
+COMMIT = "c0ffee" + "0" * 34  # the commit a benchmark process is told it measures (asv's)
 METHODS = {  # counts.S3PerBatch's benchmarks and the kind each returns
     "track_get_requests_per_batch": "GET",
     "track_head_requests_per_batch": "HEAD",
@@ -50,13 +51,14 @@ print("SPREAD", json.dumps(s3_request_spread("quick", 2)))
 """
 
 
-def run(script: str, *args: str, cwd: Path, data_root: Path) -> str:
+def run(script: str, *args: str, cwd: Path, data_root: Path, **environ: str) -> str:
     env = {
         **os.environ,
         "RADIBENCH_PROFILE": "quick",
         "RADIBENCH_DATA": str(data_root),
         "PYTHONPATH": str(ROOT),
         "AWS_EC2_METADATA_DISABLED": "true",
+        **environ,
     }
     env.pop("RADIBENCH_DATASET", None)
     proc = subprocess.run(
@@ -77,26 +79,52 @@ def printed(out: str, tag: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def benchmark_counts(quick, data_root, tmp_path_factory) -> list[dict]:
+def counts_folder(tmp_path_factory) -> Path:
+    """The folder counts.S3PerBatch runs in, as asv's setup_cache folder."""
+    return tmp_path_factory.mktemp("s3-counts")
+
+
+@pytest.fixture(scope="module")
+def benchmark_counts(quick, data_root, counts_folder) -> list[dict]:
     """counts.S3PerBatch as asv runs it: setup_cache in one process (the cohort ingested into
     the local S3 server's data dir), then each benchmark process with its own server and proxy;
-    here two such processes, each returning every kind."""
-    folder = tmp_path_factory.mktemp("s3-counts")
+    here two such processes, each returning every kind and keeping the requests by array in
+    profiles/<commit> (kept_requests) as under `asv continuous` with RADIBENCH_PROFILES set."""
+    folder = counts_folder
     run(SETUP_CACHE, cwd=folder, data_root=data_root)
     cache = str(folder / "cache.pickle")
     names = json.dumps(list(METHODS))
+    kept = {"RADIBENCH_PROFILES": str(folder / "profiles"), "ASV_COMMIT": COMMIT}
     return [
-        printed(run(BENCHMARK, cache, names, cwd=folder, data_root=data_root), "COUNTS")
+        printed(run(BENCHMARK, cache, names, cwd=folder, data_root=data_root, **kept), "COUNTS")
         for _ in range(2)
     ]
 
 
+@pytest.fixture(scope="module")
+def kept_requests(benchmark_counts, counts_folder) -> dict:
+    """What the last benchmark process kept: counters.s3_requests' kinds and arrays."""
+    return json.loads(
+        (counts_folder / "profiles" / COMMIT / "radiobject.requests.json").read_text()
+    )
+
+
 def test_s3_requests_per_batch_are_the_same_in_every_benchmark_process(benchmark_counts):
     first, second = benchmark_counts
-    print(first)
     assert first == second
     assert first["track_get_requests_per_batch"] > 0
     assert first["track_other_requests_per_batch"] == 0  # a reader does not write
+
+
+def test_the_requests_kept_by_array_add_up_to_what_is_gated(benchmark_counts, kept_requests):
+    """The benchmark keeps its requests and bytes by array: each kind summed over the arrays is
+    the number gated; the volume arrays (counted together) get the GETs and the bytes."""
+    first, kept = benchmark_counts[0], kept_requests
+    assert kept["kinds"] == {METHODS[name]: first[name] for name in METHODS}
+    for kind in KINDS:
+        assert sum(a[kind] for a in kept["arrays"].values()) == pytest.approx(kept["kinds"][kind])
+    (volumes,) = [v for a, v in kept["arrays"].items() if a.endswith("/CT/volumes/<n>")]
+    assert volumes["GET"] > 0 and volumes["bytes"] > 0, kept["arrays"]
 
 
 def test_count_spread_counts_what_the_benchmark_counts(benchmark_counts, data_root, tmp_path):
@@ -126,7 +154,17 @@ class Proxy:
         kinds = {"GET": 3, "HEAD": 1, "PUT": 0, "LIST": 5, "DELETE": 0, "POST": 0, "OTHER": 0}
         counted = {kind: n * batches for kind, n in kinds.items()}
         counted["PUT"] = 1  # one write in all the counted batches
-        return {"requests": counted, "requests_total": sum(counted.values())}
+        arrays = {
+            "train/collections/CT/volumes/<n>": {
+                "requests": {"GET": 3 * batches, "HEAD": batches},
+                "response_body_bytes": 1000 * batches,
+            },
+            "train/collections/CT/obs": {
+                "requests": {"LIST": 5 * batches, "PUT": 1},
+                "response_body_bytes": 0,
+            },
+        }
+        return {"requests": counted, "requests_total": sum(counted.values()), "arrays": arrays}
 
 
 class Framework:
@@ -149,6 +187,16 @@ def test_requests_are_counted_per_batch_after_the_warm_up_and_writes_together():
     assert framework.workers == 0  # in-process, whatever the spec says
     assert proxy.reset_after == 1 + 3 and len(framework.taken) == 4 + COUNTED_BATCHES
     assert found == {"GET": 3, "HEAD": 1, "LIST": 5, "other": 1 / COUNTED_BATCHES}
+    fresh = Framework()
+    arrays = s3_requests(fresh, LoaderSpec(), 3, Proxy(fresh.taken))["arrays"]
+    assert arrays["train/collections/CT/volumes/<n>"] == {
+        "GET": 3,
+        "HEAD": 1,
+        "LIST": 0,
+        "other": 0,
+        "bytes": 1000,
+    }
+    assert arrays["train/collections/CT/obs"]["other"] == 1 / COUNTED_BATCHES
 
 
 def test_the_spread_of_a_count_that_leaves_zero_is_infinite():

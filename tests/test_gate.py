@@ -159,3 +159,33 @@ def test_results_holding_no_gated_metric_fail_the_check_naming_each(tmp_path):
         name = pattern.replace("\\", "")
         assert f"- {name}: not measured (no result at the base, no result at the head)" in text
         assert f"| not measured | `{name}` | no result | no result |" in text
+
+
+# The instruction count rose (asv compare's "+"): the verdict says where, from the profiles.
+INSTRUCTIONS_ROSE = """
+| Change   | Before [3062b8e1]   | After [84edab60]   |   Ratio | Benchmark (Parameter)                                      |
+|----------|---------------------|--------------------|---------|------------------------------------------------------------|
+| +        | 2.23e+08            | 2.31e+08           |    1.04 | counts.PerBatch.track_instructions_per_batch('radiobject') |
+|          | 28                  | 28                 |    1.00 | counts.PerBatch.track_tiles_per_batch('radiobject')        |
+"""  # noqa: E501
+
+
+def test_risen_instructions_are_explained_from_the_kept_profiles_or_say_what_is_missing(tmp_path):
+    rose = gate.Verdict("3062b8e1", "84edab60", [(r, "1.02") for r in gate.compare_rows(COMPARE)])
+    assert rose.risen(gate.INSTRUCTIONS) == []  # instructions 1.00: nothing to explain
+    rose.rows = [(r, "1.02") for r in gate.compare_rows(INSTRUCTIONS_ROSE)]
+    assert rose.risen(gate.INSTRUCTIONS) == ["radiobject"] and rose.risen(*gate.BY_ARRAY) == []
+    rose.where = gate.explain(rose, tmp_path)
+    assert "No profile of `3062b8e1`, `84edab60`" in rose.where
+    text = rose.markdown()
+    assert "### Where the instructions went" in text and text.startswith("## RadiObject")
+    assert rose.to_json()["where"] == rose.where
+
+
+def test_a_profile_that_cannot_be_read_is_said_and_the_verdict_still_written(tmp_path):
+    for commit in ("3062b8e1", "84edab60"):
+        (tmp_path / commit).mkdir()
+        (tmp_path / commit / "radiobject.callgrind").write_text("not a callgrind profile\n")
+    rose = gate.Verdict("3062b8e1", "84edab60", [])
+    rose.rows = [(r, "1.02") for r in gate.compare_rows(INSTRUCTIONS_ROSE)]
+    assert "Could not read the profiles" in gate.explain(rose, tmp_path)

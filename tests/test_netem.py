@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from radibench.storage.netem import HttpStream, NetemProxy, Profile, classify
+from radibench.storage.netem import HttpStream, NetemProxy, Profile, array_of, classify
 from radibench.storage.server import LocalS3Server
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
@@ -46,6 +46,28 @@ BODY = os.urandom(300_000)
 )
 def test_classify(method, target, kind):
     assert classify(method, target) == kind
+
+
+VOLUMES = "train/collections/CT/volumes/<n>"
+
+
+@pytest.mark.parametrize(
+    ("target", "array"),
+    [
+        ("/bkt/train/collections/CT/volumes/0/__fragments/__1_2_ab_22/a0.tdb", VOLUMES),
+        ("/bkt/train/collections/CT/volumes/17/__schema/__3_4_cd", VOLUMES),
+        (
+            "/bkt?list-type=2&prefix=train%2Fcollections%2FCT%2Fobs%2F__meta%2F&delimiter=%2F",
+            "train/collections/CT/obs",
+        ),
+        ("/bkt/train/collections/__tiledb_group.tdb", "train/collections"),
+        ("/bkt/train%20set/obs_meta/__commits/x.wrt", "train set/obs_meta"),
+        ("http://127.0.0.1:1/bkt/train/__group/x", "train"),
+        ("/bkt", "(bucket)"),
+    ],
+)
+def test_array_of_names_the_tiledb_array_a_request_is_for(target, array):
+    assert array_of(target) == array
 
 
 def _feed_in_random_pieces(stream: HttpStream, data: bytes, seed: int) -> None:

@@ -79,23 +79,42 @@ READ_REQUESTS = ("GET", "HEAD", "LIST")
 OTHER_REQUESTS = "other"
 
 
-def requests_per_batch(
-    framework, spec, warmup: int, proxy, batches: int = COUNTED_BATCHES
-) -> dict[str, float]:
-    """Mean S3 requests per batch of seeded_warm_batches by kind: GET, HEAD, LIST and "other",
-    counted by `proxy` (radibench.storage.netem.NetemProxy), which every request of the reader
-    passes (TileDB has no S3 request counter). The proxy is reset after the warm-up batches and
-    read after the counted ones; in-process reads are synchronous, so every request of those
-    batches has passed it by then: the same counts on every run."""
-    stream = seeded_warm_batches(framework, spec, warmup)
-    proxy.reset()
-    for _ in range(batches):
-        next(stream)
-    counted = proxy.stats()["requests"]
+def _by_kind(counted: dict, batches: int) -> dict[str, float]:
+    """Requests per batch as gated: GET, HEAD, LIST, and every other kind together."""
     per_batch = {kind: counted.get(kind, 0) / batches for kind in READ_REQUESTS}
     others = sum(n for kind, n in counted.items() if kind not in READ_REQUESTS)
     per_batch[OTHER_REQUESTS] = others / batches
     return per_batch
+
+
+def s3_requests(framework, spec, warmup: int, proxy, batches: int = COUNTED_BATCHES) -> dict:
+    """Mean S3 requests per batch of seeded_warm_batches, counted by `proxy`
+    (radibench.storage.netem.NetemProxy), which every request of the reader passes (TileDB has
+    no S3 request counter): "kinds" -> GET, HEAD, LIST and "other" per batch; "arrays" -> each
+    TileDB array or group (netem.array_of) -> the same kinds and "bytes" (response body bytes)
+    per batch. The proxy is reset after the warm-up batches and read after the counted ones;
+    in-process reads are synchronous, so every request of those batches has passed it by
+    then: the same counts on every run."""
+    stream = seeded_warm_batches(framework, spec, warmup)
+    proxy.reset()
+    for _ in range(batches):
+        next(stream)
+    counted = proxy.stats()
+    arrays = {
+        array: {
+            **_by_kind(found["requests"], batches),
+            "bytes": found["response_body_bytes"] / batches,
+        }
+        for array, found in counted.get("arrays", {}).items()
+    }
+    return {"kinds": _by_kind(counted["requests"], batches), "arrays": arrays}
+
+
+def requests_per_batch(
+    framework, spec, warmup: int, proxy, batches: int = COUNTED_BATCHES
+) -> dict[str, float]:
+    """Mean S3 requests per batch by kind: s3_requests' "kinds"."""
+    return s3_requests(framework, spec, warmup, proxy, batches)["kinds"]
 
 
 def bytes_per_batch(framework, spec, warmup: int, batches: int = COUNTED_BATCHES) -> float:

@@ -9,19 +9,30 @@ counting on and off around the counted batches with callgrind_control; importing
 instrumentation alone would take minutes. What it cannot see: time spent in the kernel (page
 faults, I/O waits), which bytes and tiles read (radibench.measure.counters) and the timings
 cover. `python -m radibench.measure.instructions` is the child; `count` starts it.
+
+With RADIBENCH_PROFILES set, the measurement also keeps what says where the instructions went
+(radibench.measure.profiles; radibench.tools.where reads it for the gate's verdict): the
+callgrind profile of the counted batches (per C function: the interpreter, numpy, TileDB,
+libc) and the Python calls of as many further batches, counted by cProfile with
+instrumentation off (per Python function with file:line: callgrind cannot see Python
+functions, and RadiObject is pure Python). Call counts, not cProfile's timings: under valgrind
+those mean nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from radibench.measure.process import child_env, pin_threads, quiet_foreign_notices
+from radibench.measure.profiles import CALLGRIND, CALLS
 
 COUNTED = 4  # batches counted (each instruction-counted batch costs seconds under valgrind)
 REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
@@ -44,8 +55,11 @@ def count(
     warmup: int,
     batches: int = COUNTED,
     timeout: float = 1800,
+    keep: Path | None = None,
 ) -> float:
-    """Instructions per batch of a fresh seeded loader, after its first and `warmup` batches."""
+    """Instructions per batch of a fresh seeded loader, after its first and `warmup` batches;
+    with `keep`, the profiles that say where they went are kept in that folder (CALLGRIND,
+    CALLS)."""
     valgrind, _ = tools()
     with tempfile.TemporaryDirectory() as tmp:
         command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
@@ -54,17 +68,52 @@ def count(
         command += ["--warmup", str(warmup), "--batches", str(batches)]
         if radiobject_uri:
             command += ["--radiobject-uri", str(radiobject_uri)]
+        if keep:
+            command += ["--calls", f"{tmp}/calls.json"]
         proc = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=child_env()
         )
-    found = REFS.search(proc.stderr)
-    if proc.returncode or not found or "COUNTED" not in proc.stdout:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        raise RuntimeError(f"counting instructions failed (exit {proc.returncode}):\n{tail}")
+        found = REFS.search(proc.stderr)
+        if proc.returncode or not found or "COUNTED" not in proc.stdout:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            raise RuntimeError(f"counting instructions failed (exit {proc.returncode}):\n{tail}")
+        if keep:
+            (profile,) = Path(tmp).glob("callgrind.*")  # one process: children are not traced
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(profile, keep / CALLGRIND.format(framework=framework))
+            shutil.copyfile(f"{tmp}/calls.json", keep / CALLS.format(framework=framework))
     return int(found[1].replace(",", "")) / batches
 
 
-def _instrument(control: str, on: bool) -> None:
+def python_calls(stream, batches: int) -> dict:
+    """Calls of each Python function (and of each C function called from Python) over the next
+    `batches` of `stream`, with their callers, counted by cProfile: exact for a seeded
+    in-process loader, whatever the machine does."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(batches):
+        next(stream)
+    profiler.disable()
+
+    def where(key):
+        file, line, name = key
+        return {"file": file, "line": line, "function": name}
+
+    functions = [
+        {
+            **where(key),
+            "calls": calls,
+            "callers": [{**where(k), "calls": c[1]} for k, c in callers.items()],
+        }
+        for key, (_, calls, _, _, callers) in pstats.Stats(profiler).stats.items()
+    ]
+    return {"batches": batches, "functions": functions}
+
+
+def instrument(control: str, on: bool) -> None:
     """Turn callgrind's instrumentation of this process on or off (it waits for the answer)."""
     flag = "on" if on else "off"
     subprocess.run([control, "-i", flag, str(os.getpid())], check=True, capture_output=True)
@@ -77,6 +126,7 @@ def main(argv=None) -> int:
     parser.add_argument("--radiobject-uri")
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--batches", type=int, default=COUNTED)
+    parser.add_argument("--calls", type=Path, help="write python_calls of as many batches here")
     args = parser.parse_args(argv)
     pin_threads()
     quiet_foreign_notices()
@@ -90,10 +140,12 @@ def main(argv=None) -> int:
     stream = framework.batches(frameworks.LoaderSpec())
     for _ in range(1 + args.warmup):
         next(stream)
-    _instrument(control, True)
+    instrument(control, True)
     for _ in range(args.batches):
         next(stream)
-    _instrument(control, False)
+    instrument(control, False)
+    if args.calls:
+        args.calls.write_text(json.dumps(python_calls(stream, args.batches)))
     print("COUNTED", args.batches, flush=True)
     return 0
 

@@ -23,7 +23,9 @@ counts those with a Range header), HEAD, PUT (objects, parts, bucket creation), 
 bucket, or with list-type/prefix/delimiter/uploads/versions in the query), DELETE, POST
 (multipart create/complete, multi-delete), OTHER. Requests are delimited on keep-alive
 connections by Content-Length or chunked framing; responses likewise (HEAD, 1xx, 204, 304
-without body), which gives response body bytes per kind besides wire bytes both ways.
+without body), which gives response body bytes per kind besides wire bytes both ways. Requests
+and response body bytes are also counted by the TileDB array (or group) they are for
+(``array_of``), so a rise in requests or bytes can be traced to the arrays that cause it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import sys
 import tempfile
 import weakref
 from dataclasses import asdict, dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,27 @@ def classify(method: str, target: str) -> str:
     if method == "GET":
         return "LIST" if len(segments) <= 1 or params & _LIST_PARAMS else "GET"
     return method if method in KINDS else "OTHER"
+
+
+def array_of(target: str) -> str:
+    """The TileDB array or group a request is for, from the request line (path-style
+    addressing): the object key, or a LIST's prefix, up to TileDB's first own segment
+    (``__fragments``, ``__schema``, ``__meta``, ``__tiledb_group.tdb``, ...), without the bucket.
+    All-digit segments become ``<n>``: RadiObject keeps one array per volume
+    (``collections/CT/volumes/0``), and a collection's volumes are counted together."""
+    if target.startswith(("http://", "https://")):  # absolute-form
+        target = "/" + target.split("/", 3)[-1] if target.count("/") >= 3 else "/"
+    path, _, query = target.partition("?")
+    key = [s for s in unquote(path).split("/") if s][1:]
+    if not key:
+        prefix = dict(parse_qsl(query, keep_blank_values=True)).get("prefix", "")
+        key = [s for s in prefix.split("/") if s]
+    kept = []
+    for segment in key:
+        if segment.startswith("__"):
+            break
+        kept.append("<n>" if segment.isdigit() else segment)
+    return "/".join(kept) or "(bucket)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,6 +272,8 @@ class Proxy:
         self.requests = collections.Counter()
         self.responses = collections.Counter()
         self.body_down = collections.Counter()
+        self.array_requests = collections.Counter()  # (array, kind) -> requests
+        self.array_body_down = collections.Counter()  # array -> response body bytes
         self.ranged_gets = 0
         self.bytes_up = 0
         self.bytes_down = 0
@@ -262,6 +287,13 @@ class Proxy:
             "ranged_gets": self.ranged_gets,
             "responses": dict(self.responses),
             "response_body_bytes": dict(self.body_down),
+            "arrays": {
+                array: {
+                    "requests": {k: n for (a, k), n in self.array_requests.items() if a == array},
+                    "response_body_bytes": self.array_body_down.get(array, 0),
+                }
+                for array in sorted({a for a, _ in self.array_requests})
+            },
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,
             "connections": self.connections,
@@ -275,19 +307,21 @@ class Proxy:
         kinds = collections.deque()
 
         def on_request(method, target, headers):
-            kind = classify(method, target)
+            kind, array = classify(method, target), array_of(target)
             self.requests[kind] += 1
+            self.array_requests[array, kind] += 1
             if kind == "GET" and "range" in headers:
                 self.ranged_gets += 1
             pending.append(method)
-            kinds.append(kind)
+            kinds.append((kind, array))
             return kind
 
         def on_response(info, body):
             code, _method = info
             self.responses[str(code)] += 1
-            kind = kinds.popleft() if kinds else "OTHER"
+            kind, array = kinds.popleft() if kinds else ("OTHER", "(unknown)")
             self.body_down[kind] += body
+            self.array_body_down[array] += body
 
         up_parser = HttpStream(True, on_request)
         down_parser = HttpStream(False, None, on_response, pending)

@@ -8,6 +8,11 @@ measured at neither commit (n/a, failed or absent at both: no valgrind on the ru
 server binary): a check that could not measure must not pass. A non-zero exit of `asv
 continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
 
+When a count rose and `--profiles` names the folder `asv continuous` kept its profiles in
+(RADIBENCH_PROFILES), the verdict also says where it went (radibench.tools.where): for the
+instructions, the C functions and the Python calls that changed most; for S3 requests, bytes,
+tiles and array opens, the arrays whose S3 requests and bytes changed, by kind.
+
 Writes the verdict as markdown (for the job summary, and as a file the calling repository can
 post as a pull-request comment) and exits 1 on any failure, 0 otherwise.
 """
@@ -23,6 +28,17 @@ import sys
 from pathlib import Path
 
 from radibench.suite import GATES
+from radibench.tools import where
+
+INSTRUCTIONS = "counts.PerBatch.track_instructions_per_batch"  # explained by functions
+# Explained by arrays: the S3 requests by kind, and TileDB's bytes, tiles and array opens (per
+# process, so the S3 run's split by array stands in for them).
+BY_ARRAY = (
+    "counts.S3PerBatch.",
+    "loaders.BytesRead.track_bytes_per_batch",
+    "counts.PerBatch.track_tiles_per_batch",
+    "counts.PerBatch.track_array_opens_per_batch",
+)
 
 DESCRIPTION = __doc__.splitlines()[0]
 ABSENT = "no result"  # a gated benchmark `asv compare` has no row for (never run)
@@ -70,6 +86,17 @@ class Verdict:
     head: str
     rows: list[tuple[Row, str]]  # (row, factor it was judged at)
     asv_exit: int = 0
+    where: str = ""  # where the instructions went (markdown), when they rose
+
+    def risen(self, *benchmarks: str) -> list[str]:
+        """The frameworks (benchmark parameters) of the rows of `benchmarks` (names, or their
+        beginnings) that the check flags as worse, each once."""
+        found = [
+            re.sub(r"^\('?|'?\)$", "", row.name.removeprefix(row.benchmark))
+            for row, _ in self.rows
+            if row.benchmark.startswith(benchmarks) and row.mark == "+"
+        ]
+        return list(dict.fromkeys(found))
 
     @property
     def failures(self) -> list[str]:
@@ -104,6 +131,7 @@ class Verdict:
             "base": self.base,
             "head": self.head,
             "failures": self.failures,
+            "where": self.where,
             "rows": [
                 {
                     "name": row.name,
@@ -138,6 +166,8 @@ class Verdict:
             lines.append(
                 f"| {mark} | `{row.name}` | {row.before} | {row.after} | {row.ratio} | {factor} |"
             )
+        if self.where:
+            lines.append(self.where)
         if dashboard:
             lines += ["", f"History of every metric: {dashboard}"]
         return "\n".join(lines) + "\n"
@@ -204,6 +234,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dashboard", help="URL of the published dashboard, for the verdict")
     parser.add_argument("--json", type=Path, help="also write the verdict as JSON here")
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        help="the folder asv continuous kept its profiles in (RADIBENCH_PROFILES): when the "
+        "instruction count rose, the verdict says where the instructions went",
+    )
+
+
+def explain(verdict: Verdict, profiles: Path) -> str:
+    """Where the instructions went, for each framework whose count rose, and which arrays, for
+    each whose requests, bytes, tiles or array opens rose; a profile that cannot be read is
+    said, not raised: the verdict must still be written."""
+    parts = []
+    for benchmarks, section, title in (
+        ((INSTRUCTIONS,), where.markdown, "Where the instructions went"),
+        (BY_ARRAY, where.arrays_markdown, "Which arrays"),
+    ):
+        for framework in verdict.risen(*benchmarks):
+            try:
+                parts.append(section(profiles, verdict.base, verdict.head, framework))
+            except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as exc:
+                parts.append(f"\n### {title}\n\nCould not read the profiles: {exc}")
+    return "\n".join(parts)
 
 
 def run(args) -> int:
@@ -214,6 +267,8 @@ def run(args) -> int:
         return 2
     asv = [sys.executable, "-m", "asv", "--config", args.config]
     verdict = judge(asv, args.base, args.head, args.asv_exit, args.machine, gates)
+    if args.profiles:
+        verdict.where = explain(verdict, args.profiles)
     text = verdict.markdown(args.dashboard)
     print(text)
     for path in args.markdown:
