@@ -51,6 +51,19 @@ BENCH = r"^(recipes\.(Recipes|Correctness)\.|counts\.PerBatch\.)"
 # asv does not time imports it cannot see; this one is slow only the first time.
 SETUP_CACHE_TIMEOUT = 3600
 
+# The benchmarks that count instead of timing: bytes, tiles, array opens, S3 requests,
+# instructions, distinct patches, voxel mismatches, bytes on disk. Counted, so no machine noise
+# and no interval; what the dashboard's legend calls counts. Nearly all are exact run to run;
+# instructions differ by ~0.05% and S3 requests with DataLoader workers by a few (worker timing
+# decides the prefetches). Everything else is a timing, a memory peak or a ratio of timings.
+COUNTS = (
+    r"^(counts\.|loaders\.BytesRead\.|ingest\.DiskSpace\.|recipes\.Correctness\."
+    r"|storage\.S3VersusLocal\.track_(requests|bytes)_per_batch$)"
+)
+# The exact counts the gate stands on (GATES at COUNT_FACTOR): their history is the dashboard
+# summary's table, a step being a change the gate would flag.
+GATED_COUNTS = tuple(p for p, factor in GATES.items() if factor == COUNT_FACTOR)
+
 
 # How a benchmark version ends: the dataset it measured (see dataset_id).
 DATASET_ID = re.compile(r"-(?P<id>custom-[0-9a-f]+|custom(?:-unreadable)?|[a-z]+)$")

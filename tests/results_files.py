@@ -3,7 +3,9 @@
 `write_results(folder, {benchmark: {"param_names": [...], "values": {combo: cell}}})` writes
 benchmarks.json, machine.json and one results file in asv's format version 2. A cell is a
 number, (median, low, high) for a value with asv's 99% interval over 5 samples, "n/a" or
-"failed"; a benchmark whose name has a "time_" method is typed "time", else "track".
+"failed"; a benchmark whose name has a "time_" method is typed "time", else "track". A
+benchmark's "unit" defaults to seconds; its "version", if given, is recorded as asv does.
+Called again on the same folder with another commit (and machine), it adds a results file.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ def _cell(cell):
     return cell, None, None, None
 
 
-def write_results(folder: Path, benchmarks: dict, commit: str = COMMIT, date: int = 1) -> Path:
+def write_results(
+    folder: Path, benchmarks: dict, commit: str = COMMIT, date: int = 1, machine: str = MACHINE
+) -> Path:
     folder = Path(folder)
-    (folder / MACHINE).mkdir(parents=True, exist_ok=True)
-    (folder / MACHINE / "machine.json").write_text(json.dumps({"machine": MACHINE, "version": 1}))
+    (folder / machine).mkdir(parents=True, exist_ok=True)
+    (folder / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
+    versioned = any("version" in bench for bench in benchmarks.values())
     info, rows = {}, {}
     for name, bench in benchmarks.items():
         names = bench["param_names"]
@@ -40,23 +45,24 @@ def write_results(folder: Path, benchmarks: dict, commit: str = COMMIT, date: in
         grid = [list(dict.fromkeys(c[i] for c in combos)) for i in range(len(names))]
         cells = [_cell(bench["values"].get(c, "n/a")) for c in itertools.product(*grid)]
         kind = "time" if name.rsplit(".", 1)[-1].startswith("time_") else "track"
-        info[name] = {"name": name, "param_names": names, "type": kind, "unit": "seconds"}
+        unit = bench.get("unit", "seconds")
+        info[name] = {"name": name, "param_names": names, "type": kind, "unit": unit}
         rows[name] = [
             [c[0] for c in cells],
             [[repr(v) for v in values] for values in grid],
             [c[1] for c in cells],
             [c[2] for c in cells],
             [c[3] for c in cells],
-        ]
+        ] + ([bench.get("version")] if versioned else [])
     (folder / "benchmarks.json").write_text(json.dumps(info))
     data = {
         "commit_hash": commit,
         "env_name": "virtualenv-py3.11",
         "date": date,
-        "params": {"machine": MACHINE, "os": "Linux"},
-        "result_columns": COLUMNS,
+        "params": {"machine": machine, "os": "Linux"},
+        "result_columns": COLUMNS + (["version"] if versioned else []),
         "results": rows,
         "version": 2,
     }
-    (folder / MACHINE / f"{commit[:8]}-virtualenv-py3.11.json").write_text(json.dumps(data))
+    (folder / machine / f"{commit[:8]}-virtualenv-py3.11.json").write_text(json.dumps(data))
     return folder

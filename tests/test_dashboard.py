@@ -131,7 +131,7 @@ def test_publish_vendors_assets_and_lists_benchmarks(published):
     assert set(index["benchmarks"]) == EXPECTED_BENCHMARKS
     assert set(index["revision_to_hash"].values()) == fixture_commits()
     assert index["params"]["machine"] == ["fixture-machine"]
-    page = (html / "index.html").read_text()
+    page = (html / "asv.html").read_text()  # asv's page, moved aside for the summary page
     _, remote = dashboard.rewrite_html(page)
     assert remote == []
     assert "integrity=" not in page and "//cdn" not in page
@@ -161,7 +161,7 @@ def test_publish_without_registry_warns_and_succeeds(tmp_path):
     html = tmp_path / "html"
     assert (html / "index.json").is_file()
     assert not (html / "vendor").exists()
-    assert "integrity=" in (html / "index.html").read_text()  # left as asv wrote it
+    assert "integrity=" in (html / "asv.html").read_text()  # left as asv wrote it
 
 
 def test_rewrite_html_drops_cdn_attributes_and_reports_unknown_urls():
@@ -341,7 +341,7 @@ def test_dashboard_renders_offline_in_chromium(served):
             )
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-            page.goto(served, wait_until="load")
+            page.goto(served + "asv.html", wait_until="load")
             assert not page.url.endswith("error.html"), "asv's 'failed to load' page was shown"
             page.wait_for_selector(".benchmark-container", timeout=30_000)
             names = page.locator(".benchmark-text").all_inner_texts()
@@ -349,7 +349,7 @@ def test_dashboard_renders_offline_in_chromium(served):
             assert page.locator(".benchmark-container").count() >= len(EXPECTED_BENCHMARKS)
             page.screenshot(path=str(ARTIFACTS / "dashboard-grid.png"))
 
-            page.goto(served + "#loaders.TrainingLoader.time_warm_batch", wait_until="load")
+            page.goto(served + "asv.html#loaders.TrainingLoader.time_warm_batch", wait_until="load")
             page.wait_for_selector("#main-graph canvas", timeout=30_000)
             page.wait_for_function(
                 "() => { const p = $('#main-graph').data('plot');"

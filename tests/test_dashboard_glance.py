@@ -344,7 +344,7 @@ def test_the_dashboard_reads_at_a_glance(published, served):
                 return page
 
             page = new_page()
-            page.goto(served, wait_until="load")
+            page.goto(served + "asv.html", wait_until="load")  # asv's grid (index.html: summary)
             page.wait_for_selector(".benchmark-container", timeout=30_000)
             page.evaluate(SCROLL_TO, THROUGHPUT)
             page.wait_for_function(THUMBNAIL, arg=THROUGHPUT, timeout=30_000)
@@ -363,7 +363,7 @@ def test_the_dashboard_reads_at_a_glance(published, served):
             grid_missing = list(missing)
 
             page = new_page()  # a fresh load, as a link to the graph opens it
-            page.goto(served + "#" + THROUGHPUT, wait_until="load")
+            page.goto(served + "asv.html#" + THROUGHPUT, wait_until="load")
             page.wait_for_function(GRAPH, timeout=30_000)
             page.wait_for_timeout(500)  # the tag labels follow the plot
             graph = page.evaluate(GRAPH)

@@ -527,6 +527,37 @@ class AtAGlance(OutputPublisher):
                 )
 
 
+class SummaryPage(OutputPublisher):
+    """Runs after AtAGlance (which leaves off the benchmarks without results) and before
+    OfflineAssets (which vendors the assets of every page, asv's moved one included)."""
+
+    name = None
+    button_label = None
+    description = "A summary page as the first view (index.html); asv's dashboard at asv.html"
+    order = math.inf
+
+    @classmethod
+    def publish(cls, conf, repo, benchmarks, graphs, revisions):
+        from radibench.asv_plugins import summary_page
+
+        results_dir = Path(conf.results_dir)
+        page = summary_page.render(
+            results_dir,
+            dict(benchmarks),
+            tags=repo.get_tags(),
+            order=dict(revisions),
+            commit_url=conf.show_commit_url or None,
+            reference=summary_page.reference_results(results_dir),
+        )
+        if not summary_page.publish(Path(conf.html_dir), page):
+            _warn(f"radibench: asv's menu not found; {summary_page.ASV_PAGE} has no link back")
+        if _asv_log is not None:
+            _asv_log.info(
+                f"radibench: summary page written ({summary_page.SUMMARY}); asv's dashboard "
+                f"moved to {summary_page.ASV_PAGE}"
+            )
+
+
 class OfflineAssets(OutputPublisher):
     """Runs last in `asv publish` (asv calls every OutputPublisher subclass it has imported)."""
 

@@ -5,8 +5,9 @@ version the file measured. What that makes of results/ is compared with html/ind
 the graph files: the same commits, the same benchmarks (their benchmarks.json entries), the
 same machines, and in each machine's graph of a benchmark a point at exactly the commits it has
 values for, holding those values (null where the result failed or was n/a; a commit whose
-combinations all failed may be left off, as asv trims a graph's empty ends). Anything else
-means html/ is stale: `make html` rebuilds it from results/.
+combinations all failed may be left off, as asv trims a graph's empty ends); and index.html the
+summary page those results make. Anything else means html/ is stale: `make html` rebuilds it
+from results/.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from radibench.asv_plugins import summary_page
 from radibench.asv_plugins.dashboard import remote_loads
 
 FIX = "rebuild it with `make html` (asv --config asv.html.conf.json publish) and commit html/"
@@ -92,16 +94,36 @@ def check_html(results: Path, html: Path) -> list[str]:
         )
     if not problems:
         problems += _check_graphs(expected["points"], index, html)
-    try:
-        remote = remote_loads((html / "index.html").read_text(encoding="utf-8"))
-    except OSError as exc:
-        remote = [f"nothing: it cannot be read ({exc})"]
-    if remote:
-        problems.append(
-            f"{html}/index.html loads {_listed(remote)} from the internet (publish could not "
-            "vendor the dashboard's assets and warned why)"
-        )
+    for page in (summary_page.SUMMARY, summary_page.ASV_PAGE):
+        try:
+            remote = remote_loads((html / page).read_text(encoding="utf-8"))
+        except OSError as exc:
+            remote = [f"nothing: it cannot be read ({exc})"]
+        if remote:
+            problems.append(
+                f"{html}/{page} loads {_listed(remote)} from the internet (publish could not "
+                "vendor the dashboard's assets and warned why)"
+            )
+    if not problems:
+        problems += _check_summary(results, html, index)
     return [f"{problem}: {FIX}" for problem in problems]
+
+
+def _check_summary(results: Path, html: Path, index: dict) -> list[str]:
+    """index.html is the summary page of these results, as publish renders it from what
+    index.json records of the history (its order, tags and commit links)."""
+    hashes = index["revision_to_hash"]
+    expected = summary_page.render(
+        results,
+        index.get("benchmarks", {}),
+        tags={tag: hashes[str(revision)] for tag, revision in index.get("tags", {}).items()},
+        order={commit: int(revision) for revision, commit in hashes.items()},
+        commit_url=index.get("show_commit_url"),
+        reference=summary_page.reference_results(results),
+    )
+    if (html / summary_page.SUMMARY).read_text(encoding="utf-8") != expected:
+        return [f"{html}/{summary_page.SUMMARY} is not the summary page of {results}"]
+    return []
 
 
 def _check_graphs(points: dict, index: dict, html: Path) -> list[str]:

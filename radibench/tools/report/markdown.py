@@ -392,22 +392,28 @@ def render(summary: dict, charts: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+NO_RECIPES = "no recipe comparison in these results (benchmarks/recipes.py not run)."
+
+
+def headline_sentences(section: dict) -> list[str]:
+    """Per worker count, peer and RadiObject recipe: its samples/s over the peer's best recipe's,
+    with the interval, and what that interval says (see summary.headline)."""
+    return [
+        f"{ours} against {framework_name(r['peer'])}'s best ({r['peer_best']}) at "
+        f"{r['workers']} workers: {units.with_unit(value, 'ratio')} samples/s, "
+        f"{_ratio_words(value)}."
+        for r in section["headline"]
+        for ours, value in r["ratios"].items()
+    ]
+
+
 def answer(summary: dict) -> list[str]:
     """What `make bench` ends with: the headline against each peer's best recipe and the regimes
-    in sentences, for the machine it measured."""
+    in sentences, for the machine it measured (the dashboard's summary page shows the same)."""
     section = summary["recipes"]
+    said = headline_sentences(section) + regime_sentences(section)
     lines = [f"On {summary['machine']} at RadiObject {summary['commit'][:8]}:"]
-    for r in section["headline"]:
-        for ours, value in r["ratios"].items():
-            verdict = _ratio_words(value)
-            lines.append(
-                f"  {ours} against {framework_name(r['peer'])}'s best ({r['peer_best']}) at "
-                f"{r['workers']} workers: {units.with_unit(value, 'ratio')} samples/s, {verdict}."
-            )
-    lines += [f"  {s}" for s in regime_sentences(section)]
-    if len(lines) == 1:
-        lines.append("  no recipe comparison in these results (benchmarks/recipes.py not run).")
-    return lines
+    return lines + [f"  {s}" for s in said or [NO_RECIPES]]
 
 
 def _ratio_words(value: Value) -> str:
@@ -421,4 +427,11 @@ def _ratio_words(value: Value) -> str:
     return "no measurable difference"
 
 
-__all__ = ["answer", "regime_sentences", "render", "RADIOBJECT", "COHORT_METRICS"]
+__all__ = [
+    "answer",
+    "headline_sentences",
+    "regime_sentences",
+    "render",
+    "RADIOBJECT",
+    "COHORT_METRICS",
+]

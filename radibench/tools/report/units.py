@@ -145,3 +145,11 @@ def with_unit(value: Value, kind: str) -> str:
     unit = {"ratio": "x", "count": ""}.get(kind, unit)
     text = number(value, kind, divisor)
     return f"{text} {unit}".rstrip() if kind != "ratio" else f"{text}x"
+
+
+def count(x: float) -> str:
+    """A count as people read it: thousands separated; a mean over batches below 1000 keeps
+    two decimals at most ("28.5"), above it is shown to the unit ("20,937,862")."""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.2f}".rstrip("0").rstrip(".")
