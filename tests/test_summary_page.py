@@ -26,9 +26,9 @@ from conftest import serving
 from results_files import write_results
 
 from radibench.asv_plugins import summary_page
+from radibench.asv_plugins.html_check import check_html
 from radibench.tools import asv_results, report
 from radibench.tools.asv_results import Value
-from radibench.tools.html_check import check_html
 from radibench.tools.report import history, markdown, summary
 from radibench.tools.source import RELEASE_COMMITS
 
