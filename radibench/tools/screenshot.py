@@ -67,12 +67,16 @@ def screenshot(html: Path, out: Path, timeout_s: float = 60) -> None:
             problems.append(f"request off this machine: {route.request.url}")
             route.abort()
 
+    # A HEAD request is the page asking whether an optional file is there (the summary page's
+    # link to the report make bench writes beside it), not a resource the page needs.
     def on_response(response):
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        if response.request.method == "HEAD" or response.url.endswith("/favicon.ico"):
+            return
+        if response.status >= 400:
             problems.append(f"HTTP {response.status}: {response.url}")
 
     def on_failed(request):
-        if urlsplit(request.url).hostname == LOOPBACK:
+        if urlsplit(request.url).hostname == LOOPBACK and request.method != "HEAD":
             problems.append(f"did not load: {request.url} ({request.failure})")
 
     with serving(html) as url, sync_playwright() as p:
