@@ -103,6 +103,20 @@ def test_asv_writes_results_whole_or_not_at_all(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
 
 
+@pytest.mark.parametrize(
+    ("text", "leak"),
+    [
+        (b"export AWS_SECRET_ACCESS_KEY=...  # set it yourself", False),  # the docs' own words
+        (b'"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', True),
+        (b"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", True),
+        (b"key id AKIAIOSFODNN7EXAMPLE", True),
+    ],
+)
+def test_a_secret_is_a_value_not_a_variable_name(tmp_path, text, leak):
+    (tmp_path / "page.md").write_bytes(text)
+    assert bool(results_check.find_secrets(tmp_path)) == leak
+
+
 @pytest.mark.parametrize("folder", ["results", "html", "docs"])
 def test_committed_folders_hold_no_credential(folder):
     assert results_check.find_secrets(ROOT / folder) == []
