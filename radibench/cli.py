@@ -14,7 +14,7 @@ from pathlib import Path
 
 from radibench import __version__
 from radibench.asv_plugins import html_check
-from radibench.tools import gate, report, results_check, shards, source, status
+from radibench.tools import bisect, gate, report, results_check, shards, source, status
 
 
 def cmd_source(args) -> int:
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", status, "commit x benchmark table: measured, n/a or failed"),
         ("gate", gate, "the pull-request verdict: each gated metric at its own factor"),
         ("shards", shards, "commits a machine lacks, split for parallel runners; merge them"),
+        ("bisect", bisect, "the first commit at which an exact count steps"),
     ]:
         p = sub.add_parser(name, help=text, description=tool.DESCRIPTION)
         tool.add_arguments(p)

@@ -39,6 +39,9 @@ NOT_RUN = {
     ("docs/gate.md", "Comparing commits, and the pull-request check"): (
         "two branches of a RadiObject clone; tests/test_gating.py runs the check"
     ),
+    ("docs/gate.md", "Since which commit: bisecting a count"): (
+        "RadiObject's upstream history (offline here: its PyPI releases); tests/test_bisect.py"
+    ),
     ("docs/s3.md", "Against a real S3 bucket"): "a real bucket and its keys",
     ("docs/status.md", "Status of the suite over RadiObject's whole history"): (
         "the record of how that table was measured (hours)"

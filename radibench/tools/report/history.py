@@ -49,10 +49,15 @@ def is_gated_count(name: str) -> bool:
     return any(re.fullmatch(pattern, name) for pattern in suite.GATED_COUNTS)
 
 
+def is_step(before: float, after: float) -> bool:
+    """Whether a count moved from `before` to `after` by more than STEP (relative to before)."""
+    return abs(after - before) > STEP * abs(before)
+
+
 def _same_level(level: Level, value: Value) -> bool:
     if value.missing or level.outcome != OK:
         return value.outcome == level.outcome
-    return abs(value.number - level.value) <= STEP * abs(level.value)
+    return not is_step(level.value, value.number)
 
 
 def levels(points: list[tuple[str, Value]]) -> tuple[Level, ...]:
