@@ -21,20 +21,25 @@ $(VENV)/.installed: requirements/bench.txt requirements/dev.txt pyproject.toml
 	touch $@
 
 # make bench measures radibench.suite.BENCH (the recipe comparison and RadiObject's exact counts
-# per batch); make bench-all, the whole suite.
+# per batch) for the recipes its answer compares (radibench.frameworks.ANSWER: RadiObject's and
+# each peer's best); make bench-all, the whole suite and every recipe.
 bench: BENCHMARKS = $$($(BIN)/python -c 'from radibench.suite import BENCH; print(BENCH)')
+bench: RECIPES = $$($(BIN)/python -c 'from radibench.frameworks import ANSWER; print(",".join(ANSWER))')
 bench-all: BENCHMARKS = .
+bench-all: RECIPES =
 bench bench-all: venv
 	$(BIN)/radibench source
 	$(BIN)/radibench data --profile $(PROFILE)
 	$(BIN)/radibench machine
-	$(BIN)/asv --config $$($(BIN)/radibench source --config) run --show-stderr \
-		-b "$(BENCHMARKS)" \
+	RADIBENCH_RECIPES="$(RECIPES)" $(BIN)/asv --config $$($(BIN)/radibench source --config) \
+		run --show-stderr -b "$(BENCHMARKS)" \
 		--machine $$($(BIN)/radibench machine --name) "$$($(BIN)/radibench source --newest)^!"
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) publish
 	@$(BIN)/radibench report --answer --results-dir $$($(BIN)/radibench source --results-dir) \
 		--machine $$($(BIN)/radibench machine --name) --commit $$($(BIN)/radibench source --newest) \
 		--out $$($(BIN)/radibench source --html-dir)/report
+	@[ -z "$(RECIPES)" ] || echo "Measured the recipes $(RECIPES); \
+		make bench-all measures the rest (the peers' study recipes) and the whole suite."
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
 	@echo "then open http://127.0.0.1:8080/ (the full report: http://127.0.0.1:8080/report/report.md)"
 

@@ -21,7 +21,7 @@ from radibench.prepare import recipes
 RECIPES = [r.name for r in frameworks.RECIPES]
 WORKERS = [0, 2]
 COHORTS = [10, 40, 100]
-SCALED = ["radiobject", *frameworks.BEST]  # the study's peers decode a volume per patch: no need
+SCALED = list(frameworks.ANSWER)  # the study's peers decode a volume per patch: no need
 
 
 class _Runs:

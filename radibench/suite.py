@@ -13,28 +13,41 @@ DATASET_ENV = "RADIBENCH_DATASET"
 # Comma-separated frameworks to measure; the others show n/a. A RadiObject pull request needs
 # only `radiobject`: the peers do not change with RadiObject's commits.
 FRAMEWORKS_ENV = "RADIBENCH_FRAMEWORKS"
-# What a pull request is gated on, each metric at the factor its own run-to-run spread justifies
-# (docs/precision.md): the warm-batch wall time (up to 400 samples, asv's Mann-Whitney test and
-# the factor) and the counts that do not depend on noise (bytes, tiles, array opens, S3
-# requests by kind through the counting proxy: exact; instructions: callgrind, within 0.05% run
-# to run), judged by the factor alone. A count that was 0 at the base and is not at the head
-# (a reader that starts writing, a first LIST) has no ratio ("n/a") but asv still marks it
-# worse, and the gate fails it. Not the throughput: one 20-batch run per round, it moved by up
-# to 15% between identical commits in an earlier study.
+# Comma-separated recipes of the recipe comparison to measure; the others show n/a. `make bench`
+# names the ones its answer compares (radibench.frameworks.ANSWER); `make bench-all`, all.
+RECIPES_ENV = "RADIBENCH_RECIPES"
+# What a pull request is judged on, each metric at the factor its own run-to-run spread justifies
+# (docs/precision.md): the counts that do not depend on noise (bytes, tiles, array opens, S3
+# requests by kind through the counting proxy: exact; instructions: callgrind, within 0.2% run
+# to run), judged by the factor alone, and the warm-batch wall time (asv's Mann-Whitney test and
+# the factor), reported beside them but failing no check (ADVISORY). A count that was 0 at the
+# base and is not at the head (a reader that starts writing, a first LIST) has no ratio ("n/a")
+# but asv still marks it worse, and the gate fails it. Not the throughput: one 20-batch run per
+# round, it moved by up to 15% between identical commits in an earlier study.
 # pr-check.yml runs `asv continuous -b GATED`; `radibench gate` then judges each metric.
-GATE_FACTOR = "1.18"  # wall time
-COUNT_FACTOR = "1.02"  # exact and near-exact counts
+GATE_FACTOR = "1.18"  # wall time: one A/A comparison in 100 above it (docs/precision.md)
+COUNT_FACTOR = "1.02"  # exact counts: any real change in bytes, tiles, opens or requests
+# Instructions per batch: chosen on the precision study's A/A comparisons (the larger of their
+# log-normal fit's one-in-10,000 point and twice their largest move, rounded up to 0.001) and
+# checked on a second, disjoint set of fresh counts (docs/precision.md): a CPU-only regression
+# of 1% of the wall time moves them by about 1.5%.
+INSTRUCTIONS_FACTOR = "1.004"
 GATES = {
     r"loaders\.WarmBatch\.time_warm_batch": GATE_FACTOR,
     r"loaders\.BytesRead\.track_bytes_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_tiles_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_array_opens_per_batch": COUNT_FACTOR,
-    r"counts\.PerBatch\.track_instructions_per_batch": COUNT_FACTOR,
+    r"counts\.PerBatch\.track_instructions_per_batch": INSTRUCTIONS_FACTOR,
     r"counts\.S3PerBatch\.track_get_requests_per_batch": COUNT_FACTOR,
     r"counts\.S3PerBatch\.track_head_requests_per_batch": COUNT_FACTOR,
     r"counts\.S3PerBatch\.track_list_requests_per_batch": COUNT_FACTOR,
     r"counts\.S3PerBatch\.track_other_requests_per_batch": COUNT_FACTOR,
 }
+# Reported in the verdict beside the counts, failing no check: a wall time compared with one
+# process per commit (asv's rounds in one environment) is not yet a comparison whose unit is the
+# process: its factor, fitted to 20 A/A comparisons, failed identical code once in three later
+# tries (1.19 against 1.18).
+ADVISORY = (r"loaders\.WarmBatch\.time_warm_batch",)
 GATED = "|".join(GATES)
 # What every commit of RadiObject's history is measured on (with RADIBENCH_FRAMEWORKS=radiobject):
 # RadiObject's loaders, the counts, storage's requests and bytes, ingest. The whole suite (the
@@ -44,9 +57,10 @@ HISTORY = (
     r"^(loaders\.(TrainingLoader|WarmBatch|ColdStart|Memory|BytesRead)\.|counts\.|ingest\."
     r"|storage\.S3VersusLocal\.track_(requests|bytes)_per_batch)"
 )
-# What `make bench` measures at the newest commit: the recipe comparison (the answer it prints:
-# every framework's study and best recipes) and RadiObject's exact counts per batch. `make
-# bench-all` runs the rest too (the study's loaders, cohorts, storage, access, ingest, scaling).
+# What `make bench` measures at the newest commit: the recipe comparison (the answer it prints;
+# with RADIBENCH_RECIPES naming RadiObject's recipes and each peer's best, frameworks.ANSWER) and
+# RadiObject's exact counts per batch. `make bench-all` runs the rest too (the peers' study
+# recipes, the study's loaders, cohorts, storage, access, ingest, scaling).
 BENCH = r"^(recipes\.(Recipes|Correctness)\.|counts\.PerBatch\.)"
 # asv does not time imports it cannot see; this one is slow only the first time.
 SETUP_CACHE_TIMEOUT = 3600
@@ -60,9 +74,9 @@ COUNTS = (
     r"^(counts\.|loaders\.BytesRead\.|ingest\.DiskSpace\.|recipes\.Correctness\."
     r"|storage\.S3VersusLocal\.track_(requests|bytes)_per_batch$)"
 )
-# The exact counts the gate stands on (GATES at COUNT_FACTOR): their history is the dashboard
+# The counts the gate stands on (GATES but the ADVISORY wall time): their history is the dashboard
 # summary's table, a step being a change the gate would flag.
-GATED_COUNTS = tuple(p for p, factor in GATES.items() if factor == COUNT_FACTOR)
+GATED_COUNTS = tuple(p for p in GATES if p not in ADVISORY)
 
 
 # How a benchmark version ends: the dataset it measured (see dataset_id).
@@ -94,9 +108,10 @@ def version(tag: str) -> str:
     return f"{tag}-{dataset_id()}"
 
 
-def selected(framework: str) -> bool:
-    chosen = os.environ.get(FRAMEWORKS_ENV, "").strip()
-    return not chosen or framework in {f.strip() for f in chosen.split(",")}
+def selected(name: str, env: str = FRAMEWORKS_ENV) -> bool:
+    """Whether the comma-separated list in `env` (unset: everything) names `name`."""
+    chosen = os.environ.get(env, "").strip()
+    return not chosen or name in {f.strip() for f in chosen.split(",")}
 
 
 def dataset():

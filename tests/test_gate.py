@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from radibench.suite import GATES
+from radibench.suite import ADVISORY, GATES
 from radibench.tools import gate
 
 COMPARE = """
@@ -42,6 +42,24 @@ def test_worse_failed_and_newly_na_fail_the_check_and_nothing_else():
     assert text.startswith("## RadiObject performance check: FAILED")
     assert "| worse | `loaders.BytesRead" in text and "| broken | `counts.PerBatch" in text
     assert "https://example.invalid/dashboard" in text
+
+
+WALL_WORSE = """
+| Change   | Before [3062b8e1]   | After [84edab60]   |   Ratio | Benchmark (Parameter)                                      |
+|----------|---------------------|--------------------|---------|------------------------------------------------------------|
+| +        | 51.9±1ms            | 64.9±1ms           |    1.25 | loaders.WarmBatch.time_warm_batch('radiobject')            |
+|          | 16.6M               | 16.6M              |    1.00 | loaders.BytesRead.track_bytes_per_batch('radiobject')      |
+"""  # noqa: E501
+
+
+def test_a_worse_wall_time_is_reported_but_fails_no_check():
+    rows = [(row, "1.18") for row in gate.compare_rows(WALL_WORSE)]
+    worse = gate.Verdict("base", "head", rows)
+    assert worse.failures == []
+    text = worse.markdown()
+    assert text.startswith("## RadiObject performance check: passed")
+    assert "- Reported, not gated: `loaders.WarmBatch.time_warm_batch('radiobject')` 1.25x" in text
+    assert "| worse (reported, not gated) | `loaders.WarmBatch" in text
 
 
 def test_asv_failing_to_run_a_benchmark_fails_the_check():
@@ -157,6 +175,10 @@ def test_results_holding_no_gated_metric_fail_the_check_naming_each(tmp_path):
     assert text.startswith("## RadiObject performance check: FAILED")
     for pattern in GATES:
         name = pattern.replace("\\", "")
+        if pattern in ADVISORY:  # reported, never failing: the wall time
+            assert f"- {name}: not measured" not in text
+            assert f"| not measured (reported, not gated) | `{name}` | no result |" in text
+            continue
         assert f"- {name}: not measured (no result at the base, no result at the head)" in text
         assert f"| not measured | `{name}` | no result | no result |" in text
 

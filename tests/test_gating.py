@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from radibench.suite import COUNT_FACTOR, GATE_FACTOR, GATED, GATES
+from radibench.suite import COUNT_FACTOR, GATE_FACTOR, GATED, GATES, INSTRUCTIONS_FACTOR
 from radibench.tools.local_history import (
     BIN,
     LOADER,
@@ -50,7 +50,7 @@ def history(tmp_path_factory):
     for name, message, path, edit in [
         ("io", "Validate patches", LOADER, lambda t: t.replace(READ, reread(4))),
         ("cpu", "Patch statistics", LOADER, lambda t: t.replace(READ, cpu_work(1))),
-        ("copy", "Copy each patch", LOADER, lambda t: t.replace(READ, copies(3))),
+        ("copy", "Copy each patch", LOADER, lambda t: t.replace(READ, copies(1))),
         ("api", "Rename the training loader", ML, rename_training_loader),
     ]:
         commits[name] = branch(repo, release, name, message, path, edit)
@@ -117,7 +117,8 @@ def flagged(verdict: str) -> set[str]:
 
 
 def test_the_gate_uses_the_suites_factors():
-    assert GATES[WALL] == GATE_FACTOR and GATES[BYTES] == GATES[INSTRUCTIONS] == COUNT_FACTOR
+    assert GATES[WALL] == GATE_FACTOR and GATES[BYTES] == COUNT_FACTOR
+    assert GATES[INSTRUCTIONS] == INSTRUCTIONS_FACTOR
 
 
 @pytest.mark.slow
@@ -151,9 +152,10 @@ def test_a_cpu_only_slowdown_is_caught_by_the_instruction_count(check):
 
 @pytest.mark.slow
 def test_a_needless_copy_is_caught_by_instructions_and_the_verdict_names_it(check):
-    """Three copies of each 64^3 patch (one is about 1% of a batch: under the factor): the
-    verdict says the instructions went to libc's memcpy through numpy's np.array (array_array),
-    called from RadiObject's _get_patch_item, read from both commits' kept profiles."""
+    """One copy of each 64^3 patch (about 1% of a batch; the earlier factor 1.02 let it pass):
+    the verdict says the instructions went to libc's memcpy through numpy's np.array
+    (array_array), called from RadiObject's _get_patch_item, read from both commits' kept
+    profiles."""
     code, verdict, log = check("release", "copy", INSTRUCTIONS)
     assert code == 1, verdict + log
     assert flagged(verdict) == {INSTRUCTIONS.replace("\\", "")}, verdict
@@ -164,16 +166,17 @@ def test_a_needless_copy_is_caught_by_instructions_and_the_verdict_names_it(chec
     assert "memcpy" in first or "memmove" in first, where
     assert "`array_array` < `Python`" in first, where
     numpy_array = next(r for r in python_calls.splitlines() if "numpy.array" in r)
-    assert "| +12 |" in numpy_array, where  # 3 copies of each of the batch's 4 patches
+    assert "| +4 |" in numpy_array, where  # a copy of each of the batch's 4 patches
     assert "radiobject/ml/datasets/collection_dataset.py" in numpy_array, where
-    assert "_get_patch_item` (+12)" in numpy_array, where
+    assert "_get_patch_item` (+4)" in numpy_array, where
 
 
 @pytest.mark.slow
 def test_an_api_break_is_not_a_pass(check):
     code, verdict, log = check("release", "api", WALL, BYTES)
     assert code == 1, verdict + log
-    assert "loaders.WarmBatch.time_warm_batch" in flagged(verdict), verdict
+    assert "loaders.BytesRead.track_bytes_per_batch" in flagged(verdict), verdict
+    assert "| broken (reported, not gated) | `loaders.WarmBatch" in verdict, verdict
     assert "at the head" in verdict
 
 

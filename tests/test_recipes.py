@@ -132,3 +132,16 @@ def test_prepare_records_every_recipe_and_copies_larger_cohorts(
         for timing in recipes.TIMED:
             assert result[timing]["number"] == 1 and len(result[timing]["samples"]) == 2
     assert cache["mappings"][6]["offset"] == 1024
+
+
+def test_recipes_left_out_by_radibench_recipes_are_na_and_never_run(
+    quick, data_root, tmp_path, monkeypatch
+):
+    """`make bench` names the recipes its answer compares; the rest show n/a, saying why."""
+    monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
+    monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
+    monkeypatch.setenv("RADIBENCH_RECIPES", "radiobject_random")
+    cache = recipes.prepare(["radiobject_random", "monai"], (0,), cache_dir=tmp_path, rounds=1)
+    assert list(cache["runs"]) == [recipes.key("radiobject_random", 0, cache["subjects"])]
+    with pytest.raises(NotImplementedError, match="not in RADIBENCH_RECIPES"):
+        recipes.result(cache, "monai", 0)

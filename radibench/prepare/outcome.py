@@ -26,11 +26,14 @@ def attempt(problems: dict, key: str, action, what: str = "ingest") -> bool:
     return False
 
 
-def deselect(problems: dict, names, family=lambda name: name) -> None:
-    """Mark n/a every name whose framework family is not in RADIBENCH_FRAMEWORKS."""
+def deselect(
+    problems: dict, names, family=lambda name: name, env: str = suite.FRAMEWORKS_ENV
+) -> None:
+    """Mark n/a every name whose family is not in the list `env` names (RADIBENCH_FRAMEWORKS:
+    frameworks; RADIBENCH_RECIPES: recipes)."""
     for name in names:
-        if not suite.selected(family(name)):
-            problems[name] = (NA, f"not in {suite.FRAMEWORKS_ENV}")
+        if name not in problems and not suite.selected(family(name), env):
+            problems[name] = (NA, f"not in {env}")
 
 
 def check(cache: dict, key: str) -> None:

@@ -80,6 +80,7 @@ def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None)
     cache["mappings"] = {}
     problems = cache["problems"]
     outcome.deselect(problems, recipes, family)
+    outcome.deselect(problems, recipes, env=suite.RECIPES_ENV)
     for size in cohorts:
         subjects = size or len(data.subjects)
         niftis, uri, mapping = _cohort(problems, root, data, subjects, recipes)

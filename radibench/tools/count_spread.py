@@ -49,6 +49,15 @@ def measure(uri: str, runs: int) -> dict[str, list[float]]:
     return values
 
 
+def local_count_spread(profile: str, runs: int) -> dict[str, list[float]]:
+    """measure() on the data profile's training cohort, ingested into a temporary folder."""
+    data = datasets.ensure_dataset(profile)
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = str(Path(tmp) / "train")
+        ingest(uri, data)
+        return measure(uri, runs)
+
+
 def s3_request_spread(profile: str, runs: int) -> dict[str, list[float]]:
     """S3 requests per batch by kind ("GET", "HEAD", "LIST", "other": what counts.S3PerBatch
     gates, from counters.requests_per_batch) -> each run's value, over `runs` fresh seeded
@@ -96,12 +105,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default="quick")
     args = parser.parse_args(argv)
-    data = datasets.ensure_dataset(args.profile)
-    with tempfile.TemporaryDirectory() as tmp:
-        uri = str(Path(tmp) / "train")
-        ingest(uri, data)
-        print(f"profile {args.profile} ({data.name}), radiobject installed here, {args.runs} runs")
-        values = measure(uri, args.runs)
+    print(f"profile {args.profile}, radiobject installed here, {args.runs} runs")
+    values = local_count_spread(args.profile, args.runs)
     requests = s3_request_spread(args.profile, args.runs)  # last: it leaves radiobject on S3
     values.update({f"S3 {kind} requests per batch": found for kind, found in requests.items()})
     print(table(values))

@@ -1,12 +1,13 @@
 """`radibench gate BASE HEAD`: the pull-request verdict, from the results `asv continuous` left.
 
 Each gated metric (suite.GATES) is judged by asv's own `asv compare` at the factor that metric's
-measured spread justifies: the warm-batch wall time with asv's significance test, the counts
-that do not depend on noise by the factor alone. A gated benchmark that had a number at the base
-and is n/a or failed at the head fails the check too: an API break is not a pass. So does one
-measured at neither commit (n/a, failed or absent at both: no valgrind on the runner, no S3
-server binary): a check that could not measure must not pass. A non-zero exit of `asv
-continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
+measured spread justifies: the counts that do not depend on noise by the factor alone, the
+warm-batch wall time with asv's significance test too, reported beside them but failing no
+check (suite.ADVISORY: its comparison's unit is not yet the process). A gated benchmark that
+had a number at the base and is n/a or failed at the head fails the check too: an API break is
+not a pass. So does one measured at neither commit (n/a, failed or absent at both: no valgrind
+on the runner, no S3 server binary): a check that could not measure must not pass. A non-zero
+exit of `asv continuous` itself (`--asv-exit`: 2 when a benchmark failed) fails it as well.
 
 When a count rose and `--profiles` names the folder `asv continuous` kept its profiles in
 (RADIBENCH_PROFILES), the verdict also says where it went (radibench.tools.where): for the
@@ -27,7 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from radibench.suite import GATES
+from radibench.suite import ADVISORY, GATES
 from radibench.tools import where
 
 INSTRUCTIONS = "counts.PerBatch.track_instructions_per_batch"  # explained by functions
@@ -102,6 +103,8 @@ class Verdict:
     def failures(self) -> list[str]:
         found = []
         for row, factor in self.rows:
+            if advisory(row):
+                continue
             if row.broken:
                 found.append(f"{row.name}: {row.before} at the base, {row.after} at the head")
             elif row.unmeasured:
@@ -122,7 +125,8 @@ class Verdict:
         return found
 
     def flagged(self, row: Row) -> bool:
-        """A gated row that fails the check."""
+        """A row asv marks worse (or broken, or not measured): the check fails on it unless it
+        is advisory."""
         return row.broken or row.unmeasured or row.mark in ("+", "!")
 
     def to_json(self) -> dict:
@@ -150,6 +154,12 @@ class Verdict:
         lines = [f"## RadiObject performance check: {verdict}", ""]
         lines += [f"- {f}" for f in self.failures] or ["No gated metric got worse."]
         lines += [
+            f"- Reported, not gated: `{row.name}` {row.ratio.strip('~')}x (factor {factor}); "
+            "a wall time compared with one process per commit fails no check."
+            for row, factor in self.rows
+            if advisory(row) and row.mark == "+"
+        ]
+        lines += [
             "",
             f"Base `{self.base}`, head `{self.head}`; ratio = head / base, every "
             "number lower-is-better.",
@@ -163,6 +173,8 @@ class Verdict:
                 mark = "not measured"
             else:
                 mark = {"+": "worse", "!": "failed", "-": "better"}.get(row.mark, "")
+            if advisory(row):
+                mark = f"{mark} (reported, not gated)".strip()
             lines.append(
                 f"| {mark} | `{row.name}` | {row.before} | {row.after} | {row.ratio} | {factor} |"
             )
@@ -171,6 +183,11 @@ class Verdict:
         if dashboard:
             lines += ["", f"History of every metric: {dashboard}"]
         return "\n".join(lines) + "\n"
+
+
+def advisory(row: Row) -> bool:
+    """A metric the verdict reports but never fails on (suite.ADVISORY)."""
+    return any(re.fullmatch(pattern, row.benchmark) for pattern in ADVISORY)
 
 
 def selected_gates(bench: str | None = None) -> dict[str, str]:

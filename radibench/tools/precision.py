@@ -16,7 +16,10 @@ Each comparison runs as pr-check.yml runs it: `asv continuous` of the gated benc
 spread evenly among the regressions so slow drift hits both. From the results files it keeps
 each gated metric's exact ratio head / base. Writes summary.json into the work folder and, with
 ``--out``, the recorded data beside the markdown (``docs/precision.json``, ``docs/precision.md``).
-``--render docs/precision.json`` writes the markdown again from the recorded data alone: every
+``--add-counts docs/precision.json`` measures the second, disjoint A/A set of the counts into the
+recorded data (fresh counts at the installed release, radibench/tools/count_spread.py): the
+factors chosen on the comparisons are checked on it. ``--render docs/precision.json`` writes
+the markdown again from the recorded data alone: every
 word of the doc follows from the rows (tests/test_precision.py checks it matches).
 Needs a quiet machine: anything else running inflates the wall-time spread.
 """
@@ -55,6 +58,7 @@ MACHINE = "precision"
 WALL = r"loaders\.WarmBatch\.time_warm_batch"
 LADDER = ["1.05", "1.08", "1.10", "1.12", "1.15", "1.20"]  # wall-time factors re-judged
 Z_ONE_PERCENT = 2.326  # one-sided: a ratio this many sigmas up happens once in 100 A/A checks
+Z_ONE_IN_10000 = 3.719  # the same, once in 10,000: a count that moves gets this much room
 CONFIDENCE = 0.95
 REGRESSIONS = {
     "cpu5": "CPU only, about 5% per batch",
@@ -246,6 +250,30 @@ def upper_bound(alarms: int, n: int, confidence: float = CONFIDENCE) -> float:
     return high
 
 
+def count_factor(ratios: list[float]) -> str:
+    """The factor of a count that moves a little (instructions): the larger of the log-normal
+    fit's one-in-10,000 point and twice the largest A/A move, rounded up to 0.001; a count that
+    never moved keeps COUNT_FACTOR."""
+    if not ratios or max(ratios) == min(ratios) == 1.0:
+        return suite.COUNT_FACTOR
+    mean, sd = log_ratio_spread(ratios)
+    largest = max(abs(r - 1) for r in ratios)
+    factor = max(math.exp(mean + Z_ONE_IN_10000 * sd), 1 + 2 * largest)
+    return f"{math.ceil(round(factor * 1000, 6)) / 1000:.3f}"
+
+
+def gate_factor(name: str) -> str:
+    """The factor the gate judges a metric (benchmark with parameters) at today."""
+    benchmark = name.split("(", 1)[0]
+    return next(f for pattern, f in suite.GATES.items() if re.fullmatch(pattern, benchmark))
+
+
+def disjoint_pairs(values: list[float]) -> list[float]:
+    """Ratios of disjoint pairs of runs (second / first): the A/A comparisons of a count."""
+    pairs = zip(values[::2], values[1::2], strict=False)  # an odd last run stays unpaired
+    return [b / a if a else (1.0 if b == a else math.inf) for a, b in pairs]
+
+
 def chosen_wall_factor(ratios: list[float]) -> str:
     """The A/A fit's one-in-100 factor (factor_for), two decimals, at least LADDER's first."""
     return f"{factor_for(ratios, float(LADDER[0])):.2f}"
@@ -264,7 +292,9 @@ def wall_flagged(metric: dict, factor: str) -> bool:
 
 def analyse(summary: dict) -> dict:
     """Per gated metric: A/A ratios and spread, alarms, detections and factor, each judged as the
-    gate judges (the wall time at the factor its A/A spread gives); the per-check figures."""
+    gate judges today (the wall time at the factor its A/A spread gives; a count at its factor in
+    suite.GATES, from the recorded ratio); the per-check figures, over the metrics that fail a
+    check (not the advisory wall time)."""
     comparisons = summary["comparisons"]
     aa = [c for c in comparisons if c["head"] == "noop"]
     names = sorted({m for c in comparisons for m in c["metrics"]})
@@ -280,13 +310,16 @@ def analyse(summary: dict) -> dict:
             return False
         if m["flagged_at"] is not None:  # the wall time
             return wall_flagged(m, wall_factor)
-        return m["flagged"]
+        if m["broken"] or m["ratio"] is None:
+            return m["broken"] or m["flagged"]  # a count from 0: no ratio, asv marks it worse
+        return m["ratio"] > float(gate_factor(name))
 
     metrics = []
     for name in names:
         rows = [c["metrics"][name] for c in aa if name in c["metrics"]]
         wall = rows[0]["flagged_at"] is not None
-        factor = float(wall_factor if wall else rows[0]["factor"])
+        factor_text = wall_factor if wall else gate_factor(name)
+        factor = float(factor_text)
         ratios = [row["ratio"] for row in rows if row["ratio"]]
         alarms = sum(1 for c in aa if flagged(c, name))
         mean, sd = log_ratio_spread(ratios)
@@ -303,6 +336,8 @@ def analyse(summary: dict) -> dict:
                 "name": name,
                 "wall": wall,
                 "factor": factor,
+                "factor_text": factor_text,
+                "rule_factor": None if wall else count_factor(ratios),
                 "aa_runs": len(ratios),
                 "aa_min": min(ratios) if ratios else None,
                 "aa_max": max(ratios) if ratios else None,
@@ -315,14 +350,16 @@ def analyse(summary: dict) -> dict:
                 "detections": detections,
             }
         )
-    failed = sum(1 for c in aa if any(flagged(c, name) for name in names))
+    gating = [m["name"] for m in metrics if not m["wall"]]  # the wall time is advisory
+    failed = sum(1 for c in aa if any(flagged(c, name) for name in gating))
     caught = {
-        r: [any(flagged(c, name) for name in names) for c in comparisons if c["head"] == r]
+        r: [any(flagged(c, name) for name in gating) for c in comparisons if c["head"] == r]
         for r in REGRESSIONS
     }
     model = 1.0
     for m in metrics:
-        model *= 1 - (m["alarm_model"] or 0.0)
+        if not m["wall"]:
+            model *= 1 - (m["alarm_model"] or 0.0)
     seconds = [c["seconds"] for c in comparisons]
     return {
         "metrics": metrics,
@@ -346,6 +383,10 @@ def _short(name: str) -> str:
 
 def _pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{x:.{digits}%}"
+
+
+def _chance(x: float) -> str:
+    return "below 0.01%" if x < 1e-4 else _pct(x, 2)
 
 
 def _ratio(x: float | None) -> str:
@@ -392,9 +433,10 @@ def markdown(summary: dict) -> str:
         "",
         f"A/A = {n} comparisons of identical code (release against a reworded comment). "
         "Spread = standard deviation of ln(ratio) over the A/A comparisons. Alarm and detection "
-        "= flagged as `radibench gate` flags it (the wall time: `asv compare` at the factor, "
-        "which also asks for asv's Mann-Whitney test; the counts: ratio above the factor; "
-        "either: a number at the base and none at the head).",
+        "= flagged as `radibench gate` flags it today, from the recorded ratios (the wall time: "
+        "`asv compare` at the factor, which also asks for asv's Mann-Whitney test, reported "
+        "but failing no check; the counts: ratio above today's factor; either: a number at "
+        "the base and none at the head).",
         "",
         "| metric | factor | A/A ratios min-max | spread | A/A alarms | "
         + " | ".join(f"{r} caught" for r in REGRESSIONS)
@@ -408,7 +450,7 @@ def markdown(summary: dict) -> str:
             ratios = ", ".join(_ratio(r) for r in d["ratios"])
             caught.append(f"{d['caught']}/{d['tries']} ({ratios})")
         lines.append(
-            f"| `{_short(m['name'])}` | {m['factor']:.2f} | {_ratio(m['aa_min'])}-"
+            f"| `{_short(m['name'])}` | {m['factor_text']} | {_ratio(m['aa_min'])}-"
             f"{_ratio(m['aa_max'])} | {m['log_sd']:.3%} | {m['alarms']}/{m['aa_runs']} | "
             + " | ".join(caught)
             + " |"
@@ -418,7 +460,7 @@ def markdown(summary: dict) -> str:
         lines.append(
             f"- **The wall time** (`{_short(wall['name'])}`): A/A spread {wall['log_sd']:.2%}; "
             f"a log-normal fit puts one A/A comparison in 100 above {wall['fitted_factor']:.2f}, "
-            f"so the gate's factor is {wall['factor']:.2f} (`radibench.suite.GATE_FACTOR`), "
+            f"so the verdict reports it at {wall['factor']:.2f} (`radibench.suite.GATE_FACTOR`), "
             "judged from the same results (`asv compare` at "
             f"{', '.join(LADDER)}; asv's significance test does not depend on the factor). "
             f"At it, {wall['alarms']} of {wall['aa_runs']} A/A "
@@ -427,7 +469,9 @@ def markdown(summary: dict) -> str:
                 f"`{r}` {wall['detections'][r]['caught']}/{wall['detections'][r]['tries']}"
                 for r in REGRESSIONS
             )
-            + "."
+            + ". It fails no check (`radibench.suite.ADVISORY`): the factor was fitted to these "
+            "same comparisons, and a comparison with one process per commit is not one whose "
+            "unit is the process."
         )
     for m in result["metrics"]:
         if m is wall:
@@ -438,22 +482,31 @@ def markdown(summary: dict) -> str:
             else f"moved by at most {m['aa_largest_move']:.3%} (ratio)"
         )
         found = [r for r in REGRESSIONS if m["detections"][r]["caught"]]
+        rule = ""
+        if m["log_sd"]:
+            rule = (
+                f" (the larger of the fit's one-in-10,000 point and twice the largest move, "
+                f"rounded up to 0.001: {m['rule_factor']})"
+            )
         lines.append(
             f"- **`{_short(m['name'])}`**: {moved} over {m['aa_runs']} A/A comparisons, gated at "
-            f"{m['factor']:.2f}; caught {', '.join(f'`{r}`' for r in found) or 'none'}."
+            f"{m['factor_text']}{rule}; caught {', '.join(f'`{r}`' for r in found) or 'none'}."
         )
+    lines += check_lines(summary.get("count_check"), result)
+    lines += smallest_lines(summary, result)
     lines += s3_lines(summary.get("s3_requests"))
     lines += [
         "",
         "## One pull-request check",
         "",
-        f"- Identical code failed the whole check in {result['aa_failed']} of {n} A/A "
-        f"comparisons (95% upper bound of the rate: {_pct(result['aa_failed_bound'])}).",
+        f"- Identical code failed the whole check (the counts at today's factors; the wall time "
+        f"is reported, not gated) in {result['aa_failed']} of {n} A/A comparisons (95% upper "
+        f"bound of the rate: {_pct(result['aa_failed_bound'])}).",
         "- The whole check caught "
         + ", ".join(f"`{r}` {sum(c)}/{len(c)}" for r, c in result["caught"].items())
         + ".",
         f"- From the fitted spreads, the chance that one check of identical code fails on some "
-        f"gated metric: {_pct(result['pr_alarm_model'], 2)} (the product over metrics; the "
+        f"gated count: {_chance(result['pr_alarm_model'])} (the product over metrics; the "
         "counts' share is nil where they never moved)" + s3_share(summary.get("s3_requests")) + ".",
     ]
     if result["check_seconds"]:
@@ -472,10 +525,85 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def s3_pairs(values: list[float]) -> list[float]:
-    """Ratios of disjoint pairs of runs (second / first): the A/A comparisons of a count."""
-    pairs = zip(values[::2], values[1::2], strict=False)  # an odd last run stays unpaired
-    return [b / a if a else (1.0 if b == a else math.inf) for a, b in pairs]
+def check_lines(check: dict | None, result: dict) -> list[str]:
+    """The second, disjoint A/A set: fresh counts at the release, judged at today's factors."""
+    if not check:
+        return []
+    factors = {_count_key(m["name"]): m["factor_text"] for m in result["metrics"] if not m["wall"]}
+    lines = [
+        "",
+        "## The factors checked on a second, disjoint set",
+        "",
+        f"The factors above were chosen on the A/A comparisons of the table; they are checked "
+        f"here on comparisons not used to choose them: {check['runs']} fresh runs of radiobject "
+        f"{check['radiobject']}'s seeded loader (profile `{check['profile']}`, each instruction "
+        "count in its own valgrind process), paired into disjoint A/A comparisons.",
+        "",
+        "| count | A/A pairs | ratios min-max | pairs above the factor | 95% upper bound "
+        "| factor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, found in check["values"].items():
+        factor = factors.get(key)
+        if factor is None:
+            continue
+        pairs = disjoint_pairs(found)
+        above = sum(1 for r in pairs if r > float(factor))
+        lines.append(
+            f"| {key} | {len(pairs)} | {_ratio(min(pairs))}-{_ratio(max(pairs))} | "
+            f"{above}/{len(pairs)} | {_pct(upper_bound(above, len(pairs)))} | {factor} |"
+        )
+    return lines
+
+
+# The gated metrics (benchmark name) measured again by count_spread, by its keys.
+CHECKED = {
+    "counts.PerBatch.track_instructions_per_batch": "instructions per batch",
+    "counts.PerBatch.track_tiles_per_batch": "tiles per batch",
+    "counts.PerBatch.track_array_opens_per_batch": "array_opens per batch",
+    "loaders.BytesRead.track_bytes_per_batch": "bytes per batch",
+}
+
+
+def _count_key(name: str) -> str | None:
+    return CHECKED.get(name.split("(", 1)[0])
+
+
+def smallest_lines(summary: dict, result: dict) -> list[str]:
+    """The smallest regression each gated metric catches, sized by the independent timing: a
+    CPU-only regression's wall time moves the instructions by the ratio cpu5 and cpu10 show."""
+    sizes = summary["sizing"]["regressions"]
+    lines = ["", "## The smallest regression each metric catches", ""]
+    for m in result["metrics"]:
+        name = f"`{_short(m['name'])}`"
+        if m["wall"]:
+            lines.append(
+                f"- {name}: a wall time {m['factor'] - 1:.0%} longer, and only when asv's test "
+                "finds it significant (reported, not gated)."
+            )
+        elif m["log_sd"] and sizes:
+            # instructions per extra second of wall time, from the sized CPU regressions
+            per_time = [
+                (m["detections"][r]["ratios"][0] - 1) / size["slowdown"]
+                for r, size in sizes.items()
+                if m["detections"][r]["ratios"] and m["detections"][r]["ratios"][0]
+            ]
+            if per_time:
+                smallest = (m["factor"] - 1) / min(per_time)
+                verdict = "a 1% one is caught" if smallest <= 0.01 else "a 1% one is not"
+                lines.append(
+                    f"- {name}: a CPU-only regression of {smallest:.2%} of the wall time and "
+                    f"more: {verdict} (in "
+                    + ", ".join(f"`{r}`" for r in sizes)
+                    + f", sized above, the instructions moved at least {min(per_time):.2f}x as "
+                    f"much as the wall time; the factor is {m['factor_text']})."
+                )
+        else:
+            lines.append(
+                f"- {name}: any change of more than {m['factor'] - 1:.0%} of the count (it never "
+                "moves on identical code), whatever it costs in time."
+            )
+    return lines
 
 
 def s3_lines(s3: dict | None) -> list[str]:
@@ -499,7 +627,7 @@ def s3_lines(s3: dict | None) -> list[str]:
     for kind, found in s3["values"].items():
         low, high = min(found), max(found)
         spread = (high - low) / low if low else (0.0 if high == low else math.inf)
-        pairs = s3_pairs(found)
+        pairs = disjoint_pairs(found)
         above = sum(1 for r in pairs if r > factor)
         shown = f"all {low:g}" if low == high else f"{low:g} - {high:g}"
         lines.append(f"| {kind} | {shown} | {spread:.3%} | {above}/{len(pairs)} | {factor:.2f} |")
@@ -514,6 +642,21 @@ def s3_share(s3: dict | None) -> str:
     if not moved:
         return "; the S3 request counts never moved, so they add nothing"
     return f"; not counted in it: the S3 request counts of {', '.join(moved)} moved (table above)"
+
+
+def measure_counts(summary: dict, runs: int) -> None:
+    """Add the second A/A set (count_spread: fresh counts at the installed release, instructions
+    each in its own valgrind process) to the summary."""
+    from importlib import metadata
+
+    from radibench.tools import count_spread
+
+    summary["count_check"] = {
+        "runs": runs,
+        "profile": summary["profile"],
+        "radiobject": metadata.version("radiobject"),
+        "values": count_spread.local_count_spread(summary["profile"], runs),
+    }
 
 
 def measure_s3(summary: dict, runs: int) -> None:
@@ -598,10 +741,23 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--add-s3", type=Path, help="recorded .json: measure the S3 request counts into it"
     )
+    parser.add_argument(
+        "--add-counts",
+        type=Path,
+        help="recorded .json: measure the second A/A set of the counts into it (--count-runs)",
+    )
+    parser.add_argument(
+        "--count-runs", type=int, default=20, help="fresh runs of the counts' second set"
+    )
     args = parser.parse_args(argv)
     if args.render:
         summary = json.loads(args.render.read_text())
         args.render.with_suffix(".md").write_text(markdown(summary))
+        return 0
+    if args.add_counts:
+        summary = json.loads(args.add_counts.read_text())
+        measure_counts(summary, args.count_runs)
+        write(summary, args.add_counts.with_suffix(".md"))
         return 0
     if args.add_s3:
         summary = json.loads(args.add_s3.read_text())
@@ -609,6 +765,8 @@ def main(argv=None) -> int:
         write(summary, args.add_s3.with_suffix(".md"))
         return 0
     summary = run(args)
+    if args.count_runs:
+        measure_counts(summary, args.count_runs)
     if args.s3_runs:
         measure_s3(summary, args.s3_runs)
     if args.out:
