@@ -77,4 +77,4 @@ test: venv
 	$(MAKE) lint
 	$(BIN)/radibench check-results results
 	$(BIN)/radibench check-html --results results --html html
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra --durations=25

@@ -87,18 +87,21 @@ def counts_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def benchmark_counts(quick, data_root, counts_folder) -> list[dict]:
     """counts.S3PerBatch as asv runs it: setup_cache in one process (the cohort ingested into
-    the local S3 server's data dir), then each benchmark process with its own server and proxy;
-    here two such processes, each returning every kind and keeping the requests by array in
-    profiles/<commit> (kept_requests) as under `asv continuous` with RADIBENCH_PROFILES set."""
+    the local S3 server's data dir), then the benchmark processes with their own server and
+    proxy; here two such processes, each in a working folder of its own (as two commits' runs
+    are), each returning every kind and keeping the requests by array in profiles/<commit>
+    (kept_requests) as under `asv continuous` with RADIBENCH_PROFILES set."""
     folder = counts_folder
     run(SETUP_CACHE, cwd=folder, data_root=data_root)
     cache = str(folder / "cache.pickle")
     names = json.dumps(list(METHODS))
     kept = {"RADIBENCH_PROFILES": str(folder / "profiles"), "ASV_COMMIT": COMMIT}
-    return [
-        printed(run(BENCHMARK, cache, names, cwd=folder, data_root=data_root, **kept), "COUNTS")
-        for _ in range(2)
-    ]
+    found = []
+    for run_folder in ("first", "second"):
+        (folder / run_folder).mkdir()
+        out = run(BENCHMARK, cache, names, cwd=folder / run_folder, data_root=data_root, **kept)
+        found.append(printed(out, "COUNTS"))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +117,22 @@ def test_s3_requests_per_batch_are_the_same_in_every_benchmark_process(benchmark
     assert first == second
     assert first["track_get_requests_per_batch"] > 0
     assert first["track_other_requests_per_batch"] == 0  # a reader does not write
+
+
+def test_one_count_per_commit_serves_every_kind(benchmark_counts, counts_folder, data_root):
+    """The first kind's benchmark counts every kind and keeps them in its working folder (asv's
+    setup_cache folder, one per commit); the other kinds' benchmarks there read them, never
+    starting a server and counting again."""
+    first = benchmark_counts[0]
+    memo = json.loads((counts_folder / "first" / "s3-requests-radiobject.json").read_text())
+    assert memo["kinds"] == {METHODS[name]: first[name] for name in METHODS}
+    kept = counts_folder / "kept"
+    kept.mkdir()
+    (kept / "s3-requests-radiobject.json").write_text(json.dumps({"kinds": {"HEAD": 999.0}}))
+    cache = str(counts_folder / "cache.pickle")
+    names = json.dumps(["track_head_requests_per_batch"])
+    again = printed(run(BENCHMARK, cache, names, cwd=kept, data_root=data_root), "COUNTS")
+    assert again == {"track_head_requests_per_batch": 999.0}
 
 
 def test_the_requests_kept_by_array_add_up_to_what_is_gated(benchmark_counts, kept_requests):
