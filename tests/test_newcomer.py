@@ -35,16 +35,7 @@ CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update
 MACHINE = "newcomer"
 BENCH_TIMEOUT = 3 * 3600  # seconds; the quick profile takes far less (see the module docstring)
 
-NEWCOMER_ENV = "RADIBENCH_NEWCOMER"  # set to 1 to run: a whole `PROFILE=quick make bench`
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.environ.get(NEWCOMER_ENV),
-        reason=f"the newcomer's whole flow (a clone, make venv, PROFILE=quick make bench): run it "
-        f"with {NEWCOMER_ENV}=1; not yet in CI, its duration on a quiet machine is unmeasured",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # asv's grid draws a thumbnail once it scrolls into view; its flot data, as drawn.
 SCROLL_TO = """name => {
