@@ -53,6 +53,7 @@ def test_good_folder_imports_named_by_folder_and_says_what_it_trains_on(user_fol
     said = "\n".join(messages)
     assert f"training cohort: 4 subjects, each 64x64x{data.train_shape[2]} voxels" in said
     assert "values after rescale: -1024" in said and "spacing (mm)" in said
+    assert "rescale: slope 1, intercept -1024 (every series" in said
     datasets.Dataset.open(data.root)
 
 
@@ -155,3 +156,31 @@ def test_non_dicom_file_is_named(tmp_path):
     (tmp_path / "junk" / "scan.dcm").write_bytes(b"definitely not DICOM")
     with pytest.raises(DatasetError, match="scan.dcm: not a readable DICOM"):
         load(tmp_path / "junk", tmp_path)
+
+
+def rescale(path, slope: float) -> None:
+    ds = pydicom.dcmread(path)
+    ds.RescaleSlope = slope
+    ds.save_as(path)
+
+
+def test_a_rescale_that_changes_within_a_series_is_refused(user_folder, tmp_path):
+    rescale(user_folder / "subj03" / "series" / "0012.dcm", 2)
+    with pytest.raises(
+        DatasetError,
+        match=r"series: the rescale changes from slice to slice "
+        r"\(slope 1, intercept -1024: \d+ slices .*slope 2, intercept -1024: 1",
+    ):
+        load(user_folder, tmp_path)
+
+
+def test_series_of_different_rescales_are_refused_naming_them(user_folder, tmp_path):
+    for path in (user_folder / "subj02" / "series").glob("*.dcm"):
+        rescale(path, 2)
+    with pytest.raises(
+        DatasetError,
+        match=r"different rescales \(slope 1, intercept -1024: "
+        r"subj01, subj03, subj04; slope 2, intercept -1024: subj02\)",
+    ):
+        load(user_folder, tmp_path)
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())

@@ -40,12 +40,24 @@ def write_ct_derived_series(folder, subject_id: str, seed: int, slices: int) -> 
         ds.save_as(path)
 
 
-@pytest.fixture(scope="module")
-def ct_derived(tmp_path_factory):
-    """The CT-derived-like series imported as a user's folder would be."""
-    source = tmp_path_factory.mktemp("ct-derived")
+def write_rescaled_series(folder, subject_id: str, seed: int, slices: int) -> None:
+    """The synthetic phantom stored with RescaleSlope 2 (RescaleIntercept -1024): stored values
+    halved, so HU = 2 x stored - 1024, as some scanners write CT."""
+    files = synthetic_ct.write_series(
+        folder, subject_id, seed, rows=128, columns=128, slices=slices
+    )
+    for path in files:
+        ds = pydicom.dcmread(path)
+        ds.PixelData = (ds.pixel_array // 2).astype(ds.pixel_array.dtype).tobytes()
+        ds.RescaleSlope = 2
+        ds.save_as(path)
+
+
+def import_series(tmp_path_factory, name: str, write):
+    """Four series written by `write`, imported as a user's folder would be."""
+    source = tmp_path_factory.mktemp(name)
     for n, slices in enumerate(SLICES, start=1):
-        write_ct_derived_series(source / f"ct{n:02d}" / "series", f"CT-{n:04d}", 10 + n, slices)
+        write(source / f"ct{n:02d}" / "series", f"CT-{n:04d}", 10 + n, slices)
     return datasets.import_dicom_dir(
         source,
         batch_size=SPEC.batch_size,
@@ -53,6 +65,12 @@ def ct_derived(tmp_path_factory):
         root=tmp_path_factory.mktemp("data"),
         progress=False,
     )
+
+
+@pytest.fixture(scope="module")
+def ct_derived(tmp_path_factory):
+    """The CT-derived-like series imported as a user's folder would be."""
+    return import_series(tmp_path_factory, "ct-derived", write_ct_derived_series)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +145,7 @@ def same_voxels_everywhere(dataset, uri, mapping, volumes=(0, 1)):
     for i in volumes:
         reference = read_nifti(dataset.subjects[i].train_nifti).astype(np.int64)
         for name, fw in fws.items():
-            stated = ValueMapping(fw.hu_offset, fw.flipped_axes)
+            stated = ValueMapping(fw.hu_offset, fw.flipped_axes, fw.hu_slope)
             for axis, index in SLICE_READS:
                 got = stated.to_reference(fw.read_slice(i, axis, index), dropped_axis=axis)
                 expected = reference.take(index, axis)
@@ -176,3 +194,23 @@ def test_every_recipes_first_batch_is_the_ct_derived_series_voxels(
     result = run_recipe(fw, spec, len(niftis), reference_check(niftis), warmup=0, timed=1)
     assert result.first_batch_voxels == spec.batch_size * 64**3
     assert result.first_batch_mismatches == 0
+
+
+def test_a_series_with_a_rescale_slope_maps_linearly_and_every_reader_agrees(tmp_path_factory):
+    """RescaleSlope 2: RadiObject keeps the halved stored values, the NIfTI holds HU; the
+    detected mapping is HU = 2 x (stored - 512), and with it every reader reads nibabel's voxels
+    and the shipped loader's first batch has no mismatch (it once failed every benchmark)."""
+    from radibench.measure.protocol import run_recipe
+    from radibench.measure.voxels import reference_check
+
+    rescaled = import_series(tmp_path_factory, "rescaled", write_rescaled_series)
+    uri = ingested(rescaled, tmp_path_factory.mktemp("radi"))
+    mapping = detected(rescaled, uri)
+    assert mapping.slope == 2 and mapping.offset == 512, mapping
+    same_voxels_everywhere(rescaled, uri, mapping, volumes=(0,))
+    niftis = [str(s.train_nifti) for s in rescaled.subjects]
+    fw = frameworks.make("radiobject", niftis, uri, mapping)
+    fw.import_modules()
+    spec = LoaderSpec(threads=1, start_method=None)
+    result = run_recipe(fw, spec, len(niftis), reference_check(niftis), warmup=0, timed=1)
+    assert result.first_batch_voxels > 0 and result.first_batch_mismatches == 0

@@ -1,6 +1,6 @@
 """detect() finds how a reader's stored voxels map onto the NIfTI's (axis reversals and one
-integer offset) from the data alone, and refuses, saying what it saw, when nothing maps exactly.
-Synthetic arrays only: fast, no dataset."""
+integer offset, or a rescale slope and its offset) from the data alone, and refuses, saying what
+it saw, when nothing maps exactly. Synthetic arrays only: fast, no dataset."""
 
 import dataclasses
 import time
@@ -58,6 +58,9 @@ def test_json_round_trip():
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         mapping.offset = 0
+    rescaled = ValueMapping(511.5, (2,), slope=2)
+    assert rescaled.to_json() == {"offset": 511.5, "flipped_axes": [2], "slope": 2}
+    assert ValueMapping.from_json(rescaled.to_json()) == rescaled
 
 
 def test_a_flip_right_on_the_samples_but_wrong_somewhere_is_not_taken():
@@ -78,13 +81,28 @@ def test_other_shapes_are_named():
         detect(volume(), volume()[:, :, 1:])
 
 
-def test_a_rescale_slope_is_refused_with_the_spread_seen():
-    reference = volume()
-    stored = reference.astype(np.int32) * 2 + 1024  # slope 2: no constant offset exists
-    with pytest.raises(MappingError, match=r"between -?\d+ and -?\d+ over 4096 sampled voxels"):
+@pytest.mark.parametrize("flips", [(), (2,), (0, 1)])
+def test_a_rescale_slope_is_found_with_its_offset(flips):
+    """RescaleSlope 2, RescaleIntercept -1024: RadiObject keeps the raw values, HU = 2 x raw -
+    1024 = 2 x (raw - 512)."""
+    reference = volume().astype(np.int32) * 2  # HU a slope of 2 can produce: even numbers
+    raw = (reference + 1024) // 2
+    stored = np.flip(raw, axis=flips) if flips else raw
+    found = detect(stored.astype(np.int16), reference.astype(np.float32))
+    assert found == ValueMapping(512, flips, slope=2)
+    assert np.array_equal(found.to_reference(stored), reference)
+    half = detect(stored, reference + 1)  # intercept -1023: a fractional offset
+    assert half == ValueMapping(511.5, flips, slope=2)
+
+
+def test_a_rescale_that_changes_from_slice_to_slice_is_refused_with_the_spread_seen():
+    reference = volume().astype(np.int32) * 2
+    stored = (reference + 1024) // 2
+    stored[:, :, 10:] = reference[:, :, 10:] + 1024  # slope 1 from slice 10 on
+    with pytest.raises(MappingError, match=r"between -?\d+ and -?\d+ over"):
         detect(stored, reference)
     with pytest.raises(MappingError, match="not an integer offset"):
-        detect(reference.astype(np.float32) + 0.5, reference)
+        detect(volume().astype(np.float32) + 0.5, volume())
 
 
 def test_other_data_is_refused():

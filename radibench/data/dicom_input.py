@@ -32,6 +32,7 @@ class Series:
     columns: int
     spacing: tuple[float, float, float]  # x (along a row), y, z in mm
     hu_range: tuple[float, float]  # smallest and largest value after rescale
+    rescale: tuple[float, float] = (1.0, 0.0)  # RescaleSlope and RescaleIntercept, every slice
 
     @property
     def folder(self) -> Path:
@@ -62,6 +63,8 @@ class Cohort:
             + (", cropped to the central rows and columns" if self.crop else "")
             + ")",
             f"spacing (mm): {', '.join(spacings)}; values after rescale: {low:g} to {high:g}",
+            f"rescale: slope {self.series[0].rescale[0]:g}, intercept "
+            f"{self.series[0].rescale[1]:g} (every series; HU = slope x stored + intercept)",
         ]
         lines += [
             f"  {s.subject_id} (PatientID {s.patient_id or '-'}): {s.columns}x{s.rows}x"
@@ -107,7 +110,7 @@ def find_series(source: Path, progress=None) -> list[Series]:
                 "put each series in its own folder"
             )
         items.sort(key=lambda item: float(item[1].ImagePositionPatient[2]))
-        z_step, hu_range = _check_slices(folder, items)
+        z_step, hu_range, rescale = _check_slices(folder, items)
         relative = folder.relative_to(source).parts
         subject = relative[0] if relative else source.name
         per_subject[subject] += 1
@@ -125,6 +128,7 @@ def find_series(source: Path, progress=None) -> list[Series]:
                 columns=int(first.Columns),
                 spacing=(column_mm, row_mm, round(z_step, 4)),
                 hu_range=hu_range,
+                rescale=rescale,
             )
         )
     return series
@@ -156,6 +160,20 @@ def plan_cohort(
             "voxels: pass --crop to cut every series to the central "
             f"{min(r for r, _ in sizes)}x{min(c for _, c in sizes)}, or remove the odd series"
         )
+    rescales: dict[tuple[float, float], list[str]] = defaultdict(list)
+    for s in series:
+        rescales[s.rescale].append(s.subject_id)
+    if len(rescales) > 1:
+        listed = "; ".join(
+            f"slope {slope:g}, intercept {intercept:g}: {', '.join(ids)}"
+            for (slope, intercept), ids in sorted(rescales.items())
+        )
+        raise DatasetError(
+            f"{source}: series with different rescales ({listed}). RadiObject keeps the stored "
+            "values and the suite maps them to HU with one mapping per cohort, found from its "
+            "first series: import series that share RescaleSlope and RescaleIntercept, or "
+            "remove the odd ones"
+        )
     rows, columns = min(s.rows for s in series), min(s.columns for s in series)
     shortest = min(series, key=lambda s: len(s.files))
     slices = len(shortest.files)
@@ -184,15 +202,18 @@ def plan_cohort(
     return Cohort(series, train, rows, columns)
 
 
-def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float]]:
-    """Pixel data complete in every file, one geometry, no gap in slice positions; returns the
-    slice step (mm) and the range of values after rescale."""
+def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    """Pixel data complete in every file, one geometry, one rescale (RadiObject keeps the stored
+    values: a rescale that changes from slice to slice has no one mapping to HU), no gap in
+    slice positions; returns the slice step (mm), the range of values after rescale and the
+    rescale (slope, intercept)."""
     import pydicom
 
     if len(items) < 2:
         raise DatasetError(f"{folder}: a single slice is not a volume")
     first = items[0][1]
     low, high = np.inf, -np.inf
+    rescales: dict[tuple[float, float], list[str]] = defaultdict(list)
     for path, ds in items:
         if (ds.Rows, ds.Columns) != (first.Rows, first.Columns):
             raise DatasetError(
@@ -207,8 +228,19 @@ def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float]]:
         pixels = full.pixel_array
         slope = float(getattr(full, "RescaleSlope", 1) or 1)
         intercept = float(getattr(full, "RescaleIntercept", 0) or 0)
+        rescales[(slope, intercept)].append(path.name)
         low = min(low, float(pixels.min()) * slope + intercept)
         high = max(high, float(pixels.max()) * slope + intercept)
+    if len(rescales) > 1:
+        listed = "; ".join(
+            f"slope {s:g}, intercept {i:g}: {len(names)} slices (first {names[0]})"
+            for (s, i), names in sorted(rescales.items())
+        )
+        raise DatasetError(
+            f"{folder}: the rescale changes from slice to slice ({listed}). RadiObject keeps "
+            "the stored values, so no one mapping turns its voxels into the HU the other "
+            "frameworks read: import series with one RescaleSlope and RescaleIntercept"
+        )
     z = np.array([float(ds.ImagePositionPatient[2]) for _, ds in items])
     steps = np.diff(z)
     if np.any(steps == 0):
@@ -222,7 +254,7 @@ def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float]]:
             f"{folder}: missing slice between {items[k][0].name} (z={z[k]:g}) and "
             f"{items[k + 1][0].name} (z={z[k + 1]:g}); slices are {typical:g} mm apart elsewhere"
         )
-    return typical, (low, high)
+    return typical, (low, high), next(iter(rescales))
 
 
 def fingerprint(series: list[Series]) -> str:

@@ -64,9 +64,11 @@ class Framework(abc.ABC):
 
     name: ClassVar[str]
     label: ClassVar[str]
-    # How a voxel value relates to the NIfTI's HU: value = HU + hu_offset. The peers read the
-    # NIfTI itself (0 and no flip); RadiObject's come per dataset from a detected ValueMapping.
-    hu_offset: int = 0
+    # How a voxel value relates to the NIfTI's HU: HU = hu_slope x (value - hu_offset). The peers
+    # read the NIfTI itself (0, 1 and no flip); RadiObject's come per dataset from a detected
+    # ValueMapping.
+    hu_offset: float = 0
+    hu_slope: float = 1
     # Axes (x, y, z) whose order is reversed relative to the NIfTI files the peers read.
     flipped_axes: tuple[int, ...] = ()
     # Modules a user's script imports before building a loader; cold start excludes them.

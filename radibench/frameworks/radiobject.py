@@ -158,8 +158,12 @@ class RadiObject(Framework):
         return detect(self.read_volume(0), read_nifti(self.niftis[0]))
 
     @property
-    def hu_offset(self) -> int:  # type: ignore[override]  # per dataset, not per class
+    def hu_offset(self) -> float:  # type: ignore[override]  # per dataset, not per class
         return self.mapping.offset
+
+    @property
+    def hu_slope(self) -> float:  # type: ignore[override]
+        return self.mapping.slope
 
     @property
     def flipped_axes(self) -> tuple[int, ...]:  # type: ignore[override]

@@ -2,9 +2,9 @@
 reference read (nibabel) of the same box of the NIfTI file every peer reads.
 
 The adapter says where each patch came from (`Framework.locate`, in its own frame) and how its
-values relate to the NIfTI files (`hu_offset`, `flipped_axes`, detected from the dataset), so a
-patch read at the wrong place, from the wrong subject or with the wrong values is counted, not
-assumed away.
+values relate to the NIfTI files (`hu_slope`, `hu_offset`, `flipped_axes`, detected from the
+data), so a patch read at the wrong place, from the wrong subject or with the wrong values is
+counted, not assumed away.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def reference_check(niftis):
             region = tuple(slice(s, s + n) for s, n in zip(start, patch.shape, strict=True))
             expected = reference(i)[framework.native(i, region)]  # mirroring is its own inverse
             got = np.flip(patch, axis=framework.flipped_axes) if framework.flipped_axes else patch
-            got = got.astype(np.float64) - framework.hu_offset
+            got = framework.hu_slope * (got.astype(np.float64) - framework.hu_offset)
             voxels += expected.size
             if got.shape != expected.shape:
                 mismatches += expected.size
