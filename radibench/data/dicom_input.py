@@ -164,10 +164,7 @@ def plan_cohort(
     for s in series:
         rescales[s.rescale].append(s.subject_id)
     if len(rescales) > 1:
-        listed = "; ".join(
-            f"slope {slope:g}, intercept {intercept:g}: {', '.join(ids)}"
-            for (slope, intercept), ids in sorted(rescales.items())
-        )
+        listed = _by_rescale(rescales, ", ".join)
         raise DatasetError(
             f"{source}: series with different rescales ({listed}). RadiObject keeps the stored "
             "values and the suite maps them to HU with one mapping per cohort, found from its "
@@ -232,10 +229,7 @@ def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float], tupl
         low = min(low, float(pixels.min()) * slope + intercept)
         high = max(high, float(pixels.max()) * slope + intercept)
     if len(rescales) > 1:
-        listed = "; ".join(
-            f"slope {s:g}, intercept {i:g}: {len(names)} slices (first {names[0]})"
-            for (s, i), names in sorted(rescales.items())
-        )
+        listed = _by_rescale(rescales, lambda names: f"{len(names)} slices (first {names[0]})")
         raise DatasetError(
             f"{folder}: the rescale changes from slice to slice ({listed}). RadiObject keeps "
             "the stored values, so no one mapping turns its voxels into the HU the other "
@@ -255,6 +249,14 @@ def _check_slices(folder: Path, items) -> tuple[float, tuple[float, float], tupl
             f"{items[k + 1][0].name} (z={z[k + 1]:g}); slices are {typical:g} mm apart elsewhere"
         )
     return typical, (low, high), next(iter(rescales))
+
+
+def _by_rescale(groups: dict[tuple[float, float], list[str]], show) -> str:
+    """Groups of slices or series by (RescaleSlope, RescaleIntercept), for an error message."""
+    return "; ".join(
+        f"slope {slope:g}, intercept {intercept:g}: {show(names)}"
+        for (slope, intercept), names in sorted(groups.items())
+    )
 
 
 def fingerprint(series: list[Series]) -> str:

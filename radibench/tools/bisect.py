@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -241,17 +240,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--params",
         help="the parameter combination to follow, comma-separated (default: radiobject)",
     )
-    parser.add_argument(
-        "--config", type=Path, help="asv config (default: the one `radibench source` chose)"
-    )
-    parser.add_argument(
-        "--machine",
-        default=os.environ.get("RADIBENCH_MACHINE") or socket.gethostname(),
-        help="asv machine name (default: $RADIBENCH_MACHINE, else the host name)",
-    )
-    parser.add_argument(
-        "--results-dir", type=Path, help="results folder (default: the config's results_dir)"
-    )
+    shards.add_results_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -366,7 +366,9 @@ def default_config() -> Path:
         return Path("asv.conf.json")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_results_arguments(parser: argparse.ArgumentParser) -> None:
+    """--config, --machine and --results-dir, as the tools that read one machine's history take
+    them (shards, bisect)."""
     parser.add_argument(
         "--config", type=Path, help="asv config (default: the one `radibench source` chose)"
     )
@@ -378,6 +380,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results-dir", type=Path, help="results folder (default: the config's results_dir)"
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_results_arguments(parser)
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--shards", type=int, help="split into this many shards")
     how.add_argument(
