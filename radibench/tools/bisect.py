@@ -146,7 +146,10 @@ def asv_measure(
         proc = subprocess.run(command, env=env)
         value = recorded(results_dir, machine, commit, benchmark, combination)
         if value is None and proc.returncode not in (0, 2):
-            raise BisectError(f"`asv run` exited {proc.returncode} at {commit[:8]}: see its log")
+            raise BisectError(
+                f"`asv run` exited {proc.returncode} at {commit[:8]} and recorded nothing: see "
+                f"its log above (machine {machine!r} not recorded? run `radibench machine`)"
+            )
         return value or Value(None, outcome=FAILED)
 
     return measure
