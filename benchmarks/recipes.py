@@ -27,7 +27,9 @@ SCALED = list(frameworks.ANSWER)  # the study's peers decode a volume per patch:
 class _Runs:
     """Shares one setup_cache (ingest + one run per recipe and worker count) between classes."""
 
-    timeout = suite.SETUP_CACHE_TIMEOUT
+    # Every recipe in 5 processes takes over an hour on a 2-core machine (the study's recipes
+    # decode a volume per patch); asv kills a setup_cache at its timeout.
+    timeout = 3 * suite.SETUP_CACHE_TIMEOUT
     rounds = 1  # the processes are setup_cache's (interleaved across recipes), not asv's rounds
 
     def setup_cache(self):
