@@ -38,16 +38,18 @@ bench bench-all: venv
 	@$(BIN)/radibench report --answer --results-dir $$($(BIN)/radibench source --results-dir) \
 		--machine $$($(BIN)/radibench machine --name) --commit $$($(BIN)/radibench source --newest) \
 		--out $$($(BIN)/radibench source --html-dir)/report
-	@[ -z "$(RECIPES)" ] || echo "Measured the recipes $(RECIPES); \
-		make bench-all measures the rest (the peers' study recipes) and the whole suite."
+	@[ -z "$(RECIPES)" ] || echo "Measured the recipes $(RECIPES);" \
+		"make bench-all measures the rest (the peers' study recipes) and the whole suite."
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
 	@echo "then open http://127.0.0.1:8080/ (the full report: http://127.0.0.1:8080/report/report.md)"
 
-# The recipe comparison (this machine's newest results) and the study's loaders and S3 numbers
-# (measured on an earlier machine): one report per machine, never mixed.
+# One report per machine, never mixed: the answer's recipes in 5 processes each (docs/report),
+# every recipe and the cohorts in one process each (docs/report/xeon), the study's loaders and
+# the S3 numbers (docs/report/study).
 report: venv
 	rm -rf docs/report
-	$(BIN)/radibench report --machine xeon-2c-24g --out docs/report
+	$(BIN)/radibench report --machine epyc-2c-24g-v1272 --out docs/report
+	$(BIN)/radibench report --machine xeon-2c-24g --out docs/report/xeon
 	$(BIN)/radibench report --machine epyc-2c-24g --out docs/report/study
 
 # The committed dashboard, rebuilt from results/ alone: offline, no RadiObject history needed
