@@ -48,3 +48,14 @@ def test_a_lone_null_fails_every_combination_and_a_malformed_row_is_left_out(tmp
     run = asv_results.read_file(path)
     assert [v.outcome for v in run.benchmarks["a.A.track_x"].values.values()] == ["failed"] * 2
     assert "a.A.track_y" not in run.benchmarks
+
+
+def test_an_interval_asv_extends_below_zero_is_cut_at_zero(tmp_path):
+    """Five processes with one slow outlier: asv's 99% interval of the median reaches below 0,
+    which no time, size, count or ratio can."""
+    folder = write_results(
+        tmp_path, {"a.A.track_x": {"param_names": ["p"], "values": {(1,): (0.04, -0.01, 0.09)}}}
+    )
+    (run,) = asv_results.read_folder(folder / "test-machine")
+    value = run.benchmarks["a.A.track_x"].value(1)
+    assert (value.number, value.low, value.high) == (0.04, 0.0, 0.09)

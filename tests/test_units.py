@@ -34,6 +34,12 @@ def test_throughput_is_the_reciprocal_with_its_ends_swapped():
     assert (shown.number, shown.low, shown.high, shown.samples) == (50.0, 25.0, 100.0, 5)
 
 
+def test_a_time_whose_interval_reaches_zero_has_a_throughput_with_no_upper_end():
+    shown = units.reciprocal(Value(0.04, 0.0, 0.08, 5))
+    assert (shown.number, shown.low, shown.high) == (25.0, 12.5, float("inf"))
+    assert units.number(shown, "rate") == "25 (≥12)"
+
+
 def test_a_ratio_carries_the_interval_its_ends_allow():
     r = units.ratio(Value(100.0, 90.0, 110.0), Value(50.0, 40.0, 60.0))
     assert (r.number, r.low, r.high) == (2.0, 1.5, 110.0 / 40.0)

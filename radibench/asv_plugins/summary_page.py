@@ -24,6 +24,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from radibench import suite
 from radibench.tools import asv_results, source
 from radibench.tools.asv_results import Run
 from radibench.tools.report import history, markdown, summary, units
@@ -64,8 +65,9 @@ code { white-space: nowrap; }
 COUNTS_EXPLAINED = (
     "Counted per training batch of RadiObject's loader, not timed: no machine noise. Each row is "
     "a run of commits holding one value; a new row starts where the count moves by more than "
-    f"{history.STEP:.0%}, the factor the pull-request gate fails a count at (instructions of "
-    "identical code differ by about 0.05%)."
+    f"{history.STEP:.0%}, the factor the pull-request gate fails an exact count at (it fails "
+    f"instructions at {float(suite.INSTRUCTIONS_FACTOR) - 1:.1%}: identical code moves them by "
+    "at most 0.2%)."
 )
 KIND_WORDS = {
     history.COUNT: "Counts, not timings: bytes, tiles, array opens, S3 requests, instructions, "

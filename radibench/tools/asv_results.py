@@ -135,7 +135,6 @@ def _values(row: _Row) -> dict[tuple, Value] | None:
     values = row.column("result")
     if not isinstance(values, list) and (not params or values is None):
         values = [values] * len(combos)  # a bare value, or the lone null: all failed
-        values = [None] * len(combos)
     if not isinstance(values, list) or len(values) != len(combos):
         return None
     lows, highs = row.column("stats_ci_99_a"), row.column("stats_ci_99_b")
@@ -149,6 +148,8 @@ def _values(row: _Row) -> dict[tuple, Value] | None:
         low, high = _number(_nth(lows, i)), _number(_nth(highs, i))
         if low is None or high is None:
             low = high = None
+        elif number >= 0:  # every quantity here is a time, size, count or ratio: never below 0
+            low = max(low, 0.0)  # asv's model extends a wide interval of few samples below 0
         repeat = _nth(repeats, i)
         out[combo] = Value(number, low, high, int(repeat) if repeat else None)
     return out

@@ -41,9 +41,10 @@ def reciprocal(value: Value) -> Value:
     """Throughput from seconds per sample: 1/x, the interval's ends swapped."""
     if value.missing or value.number <= 0:
         return value if value.missing else Value(None, outcome=value.outcome)
-    if not value.has_interval or value.low <= 0:
+    if not value.has_interval:
         return Value(1 / value.number, samples=value.samples)
-    return Value(1 / value.number, 1 / value.high, 1 / value.low, value.samples)
+    high = 1 / value.low if value.low > 0 else math.inf  # a time that may be 0: no upper rate
+    return Value(1 / value.number, 1 / value.high, high, value.samples)
 
 
 def ratio(a: Value, b: Value, kind: str = "time") -> Value:
@@ -123,6 +124,9 @@ def number(value: Value, kind: str, divisor: float = 1.0) -> str:
     if not value.has_interval:
         return f"{_sig(x, 2)}{ASSUMED}"
     low, high = value.low / divisor, value.high / divisor
+    if math.isinf(high):  # an interval with no upper end: the figure and its lower end
+        d = _decimals(x - low) if x > low else 0
+        return f"{_round(x, d)} (≥{_round(low, d)})"
     spread = max(high - x, x - low)
     if spread <= 0:
         return _sig(x, 3)
