@@ -110,3 +110,24 @@ def test_recorded_reads_the_value_of_one_commit_and_says_none_without_one(tmp_pa
     assert recorded(results, "test-machine", HISTORY[2], HEAD, None) is None
     with pytest.raises(BisectError, match="no combination"):
         recorded(results, "test-machine", HISTORY[0], HEAD, ("monai",))
+
+
+def test_asv_selects_the_benchmark_alone_by_its_selection_regex():
+    """asv's own filter: a parameterized benchmark is matched as `name(params)`."""
+    from types import SimpleNamespace
+
+    from asv.benchmarks import Benchmarks
+
+    from radibench.tools.bisect import selection
+
+    def benchmark(name, params):
+        return {"name": name, "params": params, "param_names": ["framework"] * bool(params)}
+
+    listed = [
+        benchmark("counts.S3PerBatch.track_head_requests_per_batch", [["'radiobject'"]]),
+        benchmark("counts.S3PerBatch.track_head_requests_per_batch_total", [["'radiobject'"]]),
+        benchmark("ingest.DiskSpace.track_bytes", []),
+    ]
+    conf = SimpleNamespace(benchmark_dir="benchmarks")
+    for name in ("counts.S3PerBatch.track_head_requests_per_batch", "ingest.DiskSpace.track_bytes"):
+        assert list(Benchmarks(conf, listed, regex=selection(name))) == [name]

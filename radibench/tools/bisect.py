@@ -141,7 +141,7 @@ def asv_measure(
 
     def measure(commit: str) -> Value:
         command = [*asv, "run", "--skip-existing-successful", "--show-stderr"]
-        command += ["-b", f"^{re.escape(benchmark)}$", "--machine", machine, f"{commit}^!"]
+        command += ["-b", selection(benchmark), "--machine", machine, f"{commit}^!"]
         print(f"radibench bisect: {' '.join(command[2:])}", file=sys.stderr, flush=True)
         proc = subprocess.run(command, env=env)
         value = recorded(results_dir, machine, commit, benchmark, combination)
@@ -153,6 +153,12 @@ def asv_measure(
         return value or Value(None, outcome=FAILED)
 
     return measure
+
+
+def selection(benchmark: str) -> str:
+    """asv's -b regex for this benchmark alone: asv matches a parameterized benchmark by its name
+    with the parameters, `name(radiobject)`, so a bare `^name$` selects nothing."""
+    return rf"^{re.escape(benchmark)}(\(.*\))?$"
 
 
 def recorded(
