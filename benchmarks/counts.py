@@ -38,17 +38,22 @@ def _needs_valgrind(cache, framework):
     instructions.tools()  # NotImplementedError in a setup: n/a where valgrind is missing
 
 
-class PerBatch:
-    """Tiles, array opens and instructions per batch of RadiObject's training loader."""
+class _Ingested:
+    """One setup_cache for the classes below (asv shares it: the ingest is done once)."""
 
     params = [["radiobject"]]
     param_names = ["framework"]
-    version = suite.version("counts-1")
     timeout = suite.SETUP_CACHE_TIMEOUT
     rounds = 1  # the same number every run: one is enough
 
     def setup_cache(self):
         return training.prepare_training(["radiobject"], workers=())  # the ingest only
+
+
+class PerBatch(_Ingested):
+    """Tiles, array opens and instructions per batch of RadiObject's training loader."""
+
+    version = suite.version("counts-1")
 
     def setup(self, cache, framework):
         self.framework = training.adapter(cache, framework)
@@ -73,6 +78,30 @@ class PerBatch:
     track_instructions_per_batch.setup = _needs_valgrind
     track_instructions_per_batch.unit = "instructions"
     track_instructions_per_batch.timeout = 1800
+
+
+class WorkerPath(_Ingested):
+    """Instructions of RadiObject's training loader at the workers it starts by default (spawned;
+    fork deadlocks), cold: from building the loader through two whole epochs to its workers'
+    exit, every process counted whole (radibench.measure.instructions.count_worker_path). What
+    PerBatch cannot see, counting batches in one warm process: worker start, imports, the
+    dataset's pickling, worker_init, each worker's first reads. About 5 minutes a commit under
+    valgrind, so measured at the releases, the newest commit and in the gate, not over the whole
+    history (suite.HISTORY)."""
+
+    version = suite.version("worker-path-1")
+
+    def track_instructions(self, cache, framework):
+        """Instructions of every process of the loader's life at its default workers."""
+        workers = training.adapter(cache, framework).shipped_workers()
+        counted = instructions.count_worker_path(
+            framework, cache["niftis"], cache["radiobject_uri"], workers
+        )
+        return counted["instructions"]
+
+    track_instructions.setup = _needs_valgrind
+    track_instructions.unit = "instructions"
+    track_instructions.timeout = 3600
 
 
 class S3PerBatch:

@@ -32,12 +32,16 @@ COUNT_FACTOR = "1.02"  # exact counts: any real change in bytes, tiles, opens or
 # checked on a second, disjoint set of fresh counts (docs/precision.md): a CPU-only regression
 # of 1% of the wall time moves them by about 1.5%.
 INSTRUCTIONS_FACTOR = "1.004"
+# The worker path's instructions (every process, imports included): chosen the same way on its
+# own A/A runs (docs/precision.md, "The worker path").
+WORKER_PATH_FACTOR = "1.001"
 GATES = {
     r"loaders\.WarmBatch\.time_warm_batch": GATE_FACTOR,
     r"loaders\.BytesRead\.track_bytes_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_tiles_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_array_opens_per_batch": COUNT_FACTOR,
     r"counts\.PerBatch\.track_instructions_per_batch": INSTRUCTIONS_FACTOR,
+    r"counts\.WorkerPath\.track_instructions": WORKER_PATH_FACTOR,
     r"counts\.S3PerBatch\.track_get_requests_per_batch": COUNT_FACTOR,
     r"counts\.S3PerBatch\.track_head_requests_per_batch": COUNT_FACTOR,
     r"counts\.S3PerBatch\.track_list_requests_per_batch": COUNT_FACTOR,
@@ -50,12 +54,16 @@ GATES = {
 ADVISORY = (r"loaders\.WarmBatch\.time_warm_batch",)
 GATED = "|".join(GATES)
 # What every commit of RadiObject's history is measured on (with RADIBENCH_FRAMEWORKS=radiobject):
-# RadiObject's loaders, the counts (S3 requests by kind: counts.S3PerBatch), ingest. Not storage's
+# RadiObject's loaders, the counts per batch (S3 requests by kind: counts.S3PerBatch), ingest.
+# Not counts.WorkerPath (about 5 minutes a commit under valgrind). Not storage's
 # requests and bytes over every storage and worker count: 40% of a commit's time for what
 # S3PerBatch and loaders.BytesRead count already. The whole suite (the peers, partial reads,
 # recipes, storage) runs at the releases and the newest commit only (`radibench source
 # --references`). docs/history.md, "Running the whole history"; nightly.yml.
-HISTORY = r"^(loaders\.(TrainingLoader|WarmBatch|ColdStart|Memory|BytesRead)\.|counts\.|ingest\.)"
+HISTORY = (
+    r"^(loaders\.(TrainingLoader|WarmBatch|ColdStart|Memory|BytesRead)\."
+    r"|counts\.(PerBatch|S3PerBatch)\.|ingest\.)"
+)
 # What `make bench` measures at the newest commit: the recipe comparison (the answer it prints;
 # with RADIBENCH_RECIPES naming RadiObject's recipes and each peer's best, frameworks.ANSWER) and
 # RadiObject's exact counts per batch. `make bench-all` runs the rest too (the peers' study

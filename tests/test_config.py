@@ -108,7 +108,14 @@ def test_nightly_measures_the_history_the_suite_names():
     chosen = {name for name in names if re.search(HISTORY, name)}
     for family in ("loaders.TrainingLoader", "loaders.BytesRead", "counts.S3PerBatch", "ingest."):
         assert any(name.startswith(family) for name in chosen), family
-    whole_suite_only = ("loaders.StudyPeers", "access.", "recipes.", "scaling.", "storage.")
+    whole_suite_only = (
+        "loaders.StudyPeers",
+        "access.",
+        "recipes.",
+        "scaling.",
+        "storage.",
+        "counts.WorkerPath",
+    )
     assert not any(name.startswith(whole_suite_only) for name in chosen)
 
 

@@ -80,6 +80,7 @@ Benchmarks that have stayed the same:
 |          | 28                  | 28                 |    1.00 | counts.PerBatch.track_tiles_per_batch('radiobject')            |
 |          | 4                   | 4                  |    1.00 | counts.PerBatch.track_array_opens_per_batch('radiobject')      |
 |          | 2.9e+08             | 2.9e+08            |    1.00 | counts.PerBatch.track_instructions_per_batch('radiobject')     |
+|          | 6.6e+10             | 6.6e+10            |    1.00 | counts.WorkerPath.track_instructions('radiobject')             |
 |          | 8                   | 8                  |    1.00 | counts.S3PerBatch.track_get_requests_per_batch('radiobject')   |
 |          | 8                   | 8                  |    1.00 | counts.S3PerBatch.track_head_requests_per_batch('radiobject')  |
 |          | 24                  | 24                 |    1.00 | counts.S3PerBatch.track_list_requests_per_batch('radiobject')  |
@@ -97,6 +98,7 @@ Benchmarks that have stayed the same:
 |          | 28                  | 28                 |    1.00 | counts.PerBatch.track_tiles_per_batch('radiobject')            |
 |          | 4                   | 4                  |    1.00 | counts.PerBatch.track_array_opens_per_batch('radiobject')      |
 |          | n/a                 | n/a                |     n/a | counts.PerBatch.track_instructions_per_batch('radiobject')     |
+|          | n/a                 | n/a                |     n/a | counts.WorkerPath.track_instructions('radiobject')             |
 |          | failed              | failed             |     n/a | counts.S3PerBatch.track_get_requests_per_batch('radiobject')   |
 |          | failed              | failed             |     n/a | counts.S3PerBatch.track_head_requests_per_batch('radiobject')  |
 |          | failed              | failed             |     n/a | counts.S3PerBatch.track_list_requests_per_batch('radiobject')  |
@@ -112,7 +114,7 @@ def judged(table: str, gates=GATES) -> gate.Verdict:
 
 def test_every_gated_metric_measured_at_both_commits_and_none_worse_passes():
     verdict = judged(ALL_MEASURED)
-    assert len(verdict.rows) == len(GATES) == 9
+    assert len(verdict.rows) == len(GATES) == 10
     assert verdict.failures == []
     assert verdict.markdown().startswith("## RadiObject performance check: passed")
 
@@ -122,10 +124,11 @@ def test_a_gated_metric_measured_at_neither_commit_fails_naming_it():
     failures = verdict.failures
     unmeasured = {
         "counts.PerBatch.track_instructions_per_batch('radiobject'): not measured (n/a at the base",
+        "counts.WorkerPath.track_instructions('radiobject'): not measured (n/a at the base",
         "counts.S3PerBatch.track_get_requests_per_batch('radiobject'): not measured (failed at",
         "loaders.BytesRead.track_bytes_per_batch: not measured (no result at the base, no result",
     }
-    assert len(failures) == 6, failures  # instructions, the 4 S3 kinds, bytes
+    assert len(failures) == 7, failures  # both instruction counts, the 4 S3 kinds, bytes
     assert all(any(f.startswith(u) for f in failures) for u in unmeasured), failures
     assert not any("tiles" in f or "WarmBatch" in f for f in failures)  # measured: unaffected
     assert any("instructions" in f and "valgrind" in f for f in failures)

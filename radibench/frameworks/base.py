@@ -142,9 +142,9 @@ class Framework(abc.ABC):
         region = tuple(slice(s, s + n) for s, n in zip(start, size, strict=True))
         return self.read_region(i, self.native(i, region))
 
-    def batches(self, spec: LoaderSpec, raw: bool = False) -> Iterator:
-        """Image batches from a fresh loader, across as many epochs as the caller wants; with
-        `raw`, the loader's whole batches (what `locate` reads)."""
+    def fresh_loader(self, spec: LoaderSpec):
+        """A fresh loader, its workers to be started the way `spec` says (default: this
+        framework's own start method)."""
         spec = dataclasses.replace(spec, start_method=spec.start_method or self.start_method)
         if spec.num_workers > 0:
             # Loaders that take no context argument (RadiObject's, TorchIO's Queue) use the
@@ -152,7 +152,12 @@ class Framework(abc.ABC):
             import torch.multiprocessing
 
             torch.multiprocessing.set_start_method(spec.start_method, force=True)
-        loader = self.loader(spec)
+        return self.loader(spec)
+
+    def batches(self, spec: LoaderSpec, raw: bool = False) -> Iterator:
+        """Image batches from a fresh loader, across as many epochs as the caller wants; with
+        `raw`, the loader's whole batches (what `locate` reads)."""
+        loader = self.fresh_loader(spec)
         while True:
             produced = 0
             for batch in loader:

@@ -225,6 +225,18 @@ class RadiObject(Framework):
             return within_budget(loader, spec)
         raise NotImplementedError(f"unknown create_training_dataloader signature: {list(params)}")
 
+    def shipped_workers(self) -> int:
+        """The workers create_training_dataloader starts when a user does not say (4 at HEAD)."""
+        api()
+        try:
+            from radiobject.ml import create_training_dataloader
+        except ImportError as exc:
+            raise NotImplementedError(f"radiobject.ml has no training loader: {exc}") from exc
+        default = inspect.signature(create_training_dataloader).parameters["num_workers"].default
+        if not isinstance(default, int):
+            raise NotImplementedError("create_training_dataloader has no default worker count")
+        return default
+
     def images(self, batch):
         return batch["image"]
 

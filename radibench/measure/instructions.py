@@ -36,6 +36,13 @@ from radibench.measure.profiles import CALLGRIND, CALLS
 
 COUNTED = 4  # batches counted (each instruction-counted batch costs seconds under valgrind)
 REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)  # one callgrind output file's count
+# The worker path's epochs: two, so the second starts on workers that persist (RadiObject's
+# loader keeps its workers between epochs).
+WORKER_PATH_EPOCHS = 2
+# How long the parent waits for a worker to exit once the loader is done (torch waits 5 s, then
+# kills it): a worker under callgrind ends slowly, and a killed one would be counted short.
+WORKER_EXIT_SECONDS = 600
 
 
 def tools() -> tuple[str, str]:
@@ -85,6 +92,76 @@ def count(
     return int(found[1].replace(",", "")) / batches
 
 
+def count_worker_path(
+    framework: str,
+    niftis,
+    radiobject_uri,
+    workers: int,
+    epochs: int = WORKER_PATH_EPOCHS,
+    timeout: float = 3600,
+) -> dict:
+    """Instructions of every process of a fresh seeded loader with `workers` spawned workers,
+    from building it through `epochs` whole epochs to its workers' exit (see the module's
+    docstring): {"instructions": the sum, "processes": how many were counted}."""
+    valgrind, _ = tools()
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
+        command += [f"--callgrind-out-file={tmp}/callgrind.%p", sys.executable]
+        command += ["-m", "radibench.measure.instructions", framework, *map(str, niftis)]
+        command += ["--workers", str(workers), "--epochs", str(epochs), "--spawn-under", tmp]
+        if radiobject_uri:
+            command += ["--radiobject-uri", str(radiobject_uri)]
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=child_env()
+        )
+        counts = [TOTALS.search(p.read_text()) for p in Path(tmp).glob("callgrind.*")]
+        if proc.returncode or "COUNTED" not in proc.stdout or not all(counts):
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            raise RuntimeError(f"counting the worker path failed (exit {proc.returncode}):\n{tail}")
+        if len(counts) < 1 + workers:
+            raise RuntimeError(f"{len(counts)} processes counted, expected 1 + {workers} workers")
+        return {"instructions": sum(int(c[1]) for c in counts), "processes": len(counts)}
+
+
+def spawn_under_callgrind(folder: str) -> None:
+    """Start every process multiprocessing spawns from here on under callgrind, counted from its
+    first instruction, its output beside this process's."""
+    import multiprocessing
+    import shlex
+
+    valgrind, _ = tools()
+    wrapper = Path(folder) / "python-under-callgrind"
+    out = shlex.quote(f"--callgrind-out-file={folder}/callgrind.%p")
+    wrapper.write_text(
+        f"#!/bin/sh\nexec {shlex.quote(valgrind)} --tool=callgrind {out} "
+        f'{shlex.quote(sys.executable)} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    multiprocessing.get_context("spawn").set_executable(str(wrapper))
+
+
+def worker_path(framework, control: str, spec, epochs: int, folder: str) -> int:
+    """Build a loader, take `epochs` whole epochs and let its workers exit, counted; the batches
+    taken."""
+    import gc
+
+    from torch.utils.data import _utils
+
+    spawn_under_callgrind(folder)
+    _utils.MP_STATUS_CHECK_INTERVAL = WORKER_EXIT_SECONDS  # the join's timeout at shutdown
+    instrument(control, True)
+    loader = framework.fresh_loader(spec)
+    taken = sum(1 for _ in range(epochs) for _ in loader)
+    workers = list(getattr(loader._iterator, "_workers", ()))  # persistent workers, if any
+    del loader
+    gc.collect()
+    instrument(control, False)
+    killed = [w.exitcode for w in workers if w.exitcode != 0]
+    if killed:
+        raise RuntimeError(f"workers did not exit cleanly (exit codes {killed}): counted short")
+    return taken
+
+
 def python_calls(stream, batches: int) -> dict:
     """Calls of each Python function (and of each C function called from Python) over the next
     `batches` of `stream`, with their callers, counted by cProfile: exact for a seeded
@@ -124,9 +201,12 @@ def main(argv=None) -> int:
     parser.add_argument("framework")
     parser.add_argument("niftis", nargs="*")
     parser.add_argument("--radiobject-uri")
-    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--batches", type=int, default=COUNTED)
     parser.add_argument("--calls", type=Path, help="write python_calls of as many batches here")
+    parser.add_argument("--workers", type=int, default=0, help="count the worker path instead")
+    parser.add_argument("--epochs", type=int, default=WORKER_PATH_EPOCHS)
+    parser.add_argument("--spawn-under", help="the worker path's callgrind output folder")
     args = parser.parse_args(argv)
     pin_threads()
     quiet_foreign_notices()
@@ -137,6 +217,11 @@ def main(argv=None) -> int:
     framework = frameworks.make(args.framework, args.niftis, args.radiobject_uri)
     framework.import_modules()
     seed_everything()
+    if args.workers:
+        spec = frameworks.LoaderSpec(num_workers=args.workers)
+        taken = worker_path(framework, control, spec, args.epochs, args.spawn_under)
+        print("COUNTED", taken, flush=True)
+        return 0
     stream = framework.batches(frameworks.LoaderSpec())
     for _ in range(1 + args.warmup):
         next(stream)

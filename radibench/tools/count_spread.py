@@ -58,6 +58,22 @@ def local_count_spread(profile: str, runs: int) -> dict[str, list[float]]:
         return measure(uri, runs)
 
 
+def worker_path_spread(profile: str, runs: int) -> tuple[int, list[float]]:
+    """The worker path's instructions (counts.WorkerPath: every process of the loader at its
+    default workers, from building it to the workers' exit) over `runs` fresh counts on the
+    data profile's training cohort: (the workers, each run's count)."""
+    data = datasets.ensure_dataset(profile)
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = str(Path(tmp) / "train")
+        ingest(uri, data)
+        workers = reader(uri).shipped_workers()
+        counted = [
+            instructions.count_worker_path("radiobject", [], uri, workers)["instructions"]
+            for _ in range(runs)
+        ]
+        return workers, counted
+
+
 def s3_request_spread(profile: str, runs: int) -> dict[str, list[float]]:
     """S3 requests per batch by kind ("GET", "HEAD", "LIST", "other": what counts.S3PerBatch
     gates, from counters.requests_per_batch) -> each run's value, over `runs` fresh seeded

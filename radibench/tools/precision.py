@@ -18,8 +18,10 @@ each gated metric's exact ratio head / base. Writes summary.json into the work f
 ``--out``, the recorded data beside the markdown (``docs/precision.json``, ``docs/precision.md``).
 ``--add-counts docs/precision.json`` measures the second, disjoint A/A set of the counts into the
 recorded data (fresh counts at the installed release, radibench/tools/count_spread.py): the
-factors chosen on the comparisons are checked on it. ``--render docs/precision.json`` writes
-the markdown again from the recorded data alone: every
+factors chosen on the comparisons are checked on it. ``--add-worker-path docs/precision.json``
+counts the worker path's instructions (counts.WorkerPath) ``--worker-path-runs`` times: its factor
+is chosen on the first half of the runs' disjoint pairs and checked on the second half.
+``--render docs/precision.json`` writes the markdown again from the recorded data alone: every
 word of the doc follows from the rows (tests/test_precision.py checks it matches).
 Needs a quiet machine: anything else running inflates the wall-time spread.
 """
@@ -495,6 +497,7 @@ def markdown(summary: dict) -> str:
     lines += check_lines(summary.get("count_check"), result)
     lines += smallest_lines(summary, result)
     lines += s3_lines(summary.get("s3_requests"))
+    lines += worker_path_lines(summary.get("worker_path"))
     lines += [
         "",
         "## One pull-request check",
@@ -634,6 +637,54 @@ def s3_lines(s3: dict | None) -> list[str]:
     return lines
 
 
+def worker_path_factor(values: list[float]) -> tuple[str, list[float], list[float]]:
+    """The worker path's factor, chosen (count_factor) on the disjoint pairs of the first half of
+    the runs, and the pairs of each half: the second half's check it."""
+    half = len(values) // 2
+    chosen, checked = disjoint_pairs(values[:half]), disjoint_pairs(values[half:])
+    return count_factor(chosen), chosen, checked
+
+
+def worker_path_lines(path: dict | None) -> list[str]:
+    """The worker path's instructions (counts.WorkerPath), measured apart: each count takes
+    minutes, so they are not part of the comparisons."""
+    if not path:
+        return []
+    found = path["values"]
+    factor, chosen, checked = worker_path_factor(found)
+    above = sum(1 for r in checked if r > float(factor))
+    gate = suite.GATES[r"counts\.WorkerPath\.track_instructions"]
+    agrees = (
+        "the gate's factor"
+        if gate == factor
+        else f"the gate judges at {gate} (`suite.WORKER_PATH_FACTOR`), not this"
+    )
+    low, high = min(found), max(found)
+    return [
+        "",
+        "## The worker path",
+        "",
+        f"Measured apart (each count takes minutes under valgrind): `counts.WorkerPath` counts "
+        f"every process of radiobject {path['radiobject']}'s training loader at its default "
+        f"{path['workers']} workers, from building it through two whole epochs to its workers' "
+        f"exit (profile `{path['profile']}`), {path['runs']} times, each run in fresh processes. "
+        "Its factor is chosen on the disjoint pairs of the first half of the runs (the larger of "
+        "their log-normal one-in-10,000 point and twice their largest move, rounded up to 0.001) "
+        "and checked on the pairs of the second half.",
+        "",
+        "| runs | instructions min-max | (max - min) / min | chosen on | factor | checked on "
+        "| pairs above it |",
+        "|---|---|---|---|---|---|---|",
+        f"| {len(found)} | {low:,.0f} - {high:,.0f} | {(high - low) / low:.4%} | {len(chosen)} "
+        f"pairs | {factor} ({agrees}) | {len(checked)} pairs | {above}/{len(checked)} |",
+        "",
+        f"A factor of {factor} flags {(float(factor) - 1) * low:,.0f} more instructions: about "
+        f"{(float(factor) - 1) * low / path['batch_instructions']:.1f} batches' worth at the "
+        f"{path['batch_instructions']:,.0f} instructions per batch `counts.PerBatch` counts in "
+        "one process.",
+    ]
+
+
 def s3_share(s3: dict | None) -> str:
     """What the S3 request counts, measured apart, add to the per-check estimate."""
     if not s3:
@@ -656,6 +707,25 @@ def measure_counts(summary: dict, runs: int) -> None:
         "profile": summary["profile"],
         "radiobject": metadata.version("radiobject"),
         "values": count_spread.local_count_spread(summary["profile"], runs),
+    }
+
+
+def measure_worker_path(summary: dict, runs: int) -> None:
+    """Add the worker path's instructions, counted `runs` times at the installed release, and
+    one process's instructions per batch to size them, to the summary."""
+    from importlib import metadata
+
+    from radibench.tools import count_spread
+
+    workers, values = count_spread.worker_path_spread(summary["profile"], runs)
+    per_batch = count_spread.local_count_spread(summary["profile"], 1)["instructions per batch"]
+    summary["worker_path"] = {
+        "runs": runs,
+        "profile": summary["profile"],
+        "radiobject": metadata.version("radiobject"),
+        "workers": workers,
+        "values": values,
+        "batch_instructions": per_batch[0],
     }
 
 
@@ -749,6 +819,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--count-runs", type=int, default=20, help="fresh runs of the counts' second set"
     )
+    parser.add_argument(
+        "--add-worker-path",
+        type=Path,
+        help="recorded .json: measure the worker path's instructions into it",
+    )
+    parser.add_argument(
+        "--worker-path-runs", type=int, default=8, help="fresh counts of the worker path"
+    )
     args = parser.parse_args(argv)
     if args.render:
         summary = json.loads(args.render.read_text())
@@ -758,6 +836,11 @@ def main(argv=None) -> int:
         summary = json.loads(args.add_counts.read_text())
         measure_counts(summary, args.count_runs)
         write(summary, args.add_counts.with_suffix(".md"))
+        return 0
+    if args.add_worker_path:
+        summary = json.loads(args.add_worker_path.read_text())
+        measure_worker_path(summary, args.worker_path_runs)
+        write(summary, args.add_worker_path.with_suffix(".md"))
         return 0
     if args.add_s3:
         summary = json.loads(args.add_s3.read_text())
