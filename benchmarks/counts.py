@@ -81,23 +81,17 @@ class PerBatch(_Ingested):
 
 
 class WorkerPath(_Ingested):
-    """Instructions of RadiObject's training loader at the workers it starts by default (spawned;
-    fork deadlocks), cold: from building the loader through two whole epochs to its workers'
-    exit, every process counted whole (radibench.measure.instructions.count_worker_path). What
-    PerBatch cannot see, counting batches in one warm process: worker start, imports, the
-    dataset's pickling, worker_init, each worker's first reads. About 5 minutes a commit under
-    valgrind, so measured at the releases, the newest commit and in the gate, not over the whole
-    history (suite.HISTORY)."""
+    """Instructions of every process of RadiObject's loader at its default workers (spawned),
+    cold, to the workers' exit (instructions.count_worker_path): worker start, imports, pickling,
+    worker_init, which PerBatch never sees. About 5 minutes a commit: not in suite.HISTORY."""
 
     version = suite.version("worker-path-1")
 
     def track_instructions(self, cache, framework):
         """Instructions of every process of the loader's life at its default workers."""
         workers = training.adapter(cache, framework).shipped_workers()
-        counted = instructions.count_worker_path(
-            framework, cache["niftis"], cache["radiobject_uri"], workers
-        )
-        return counted["instructions"]
+        uri = cache["radiobject_uri"]
+        return instructions.count_worker_path(framework, [], uri, workers)["instructions"]
 
     track_instructions.setup = _needs_valgrind
     track_instructions.unit = "instructions"
