@@ -19,7 +19,14 @@ import subprocess
 
 import pytest
 
-from radibench.suite import COUNT_FACTOR, GATE_FACTOR, GATED, GATES, INSTRUCTIONS_FACTOR
+from radibench.suite import (
+    COUNT_FACTOR,
+    GATE_FACTOR,
+    GATED,
+    GATES,
+    INSTRUCTIONS_FACTOR,
+    WORKER_PATH_FACTOR,
+)
 from radibench.tools.local_history import (
     BIN,
     LOADER,
@@ -119,6 +126,7 @@ def flagged(verdict: str) -> set[str]:
 def test_the_gate_uses_the_suites_factors():
     assert GATES[WALL] == GATE_FACTOR and GATES[BYTES] == COUNT_FACTOR
     assert GATES[INSTRUCTIONS] == INSTRUCTIONS_FACTOR
+    assert GATES[r"counts\.WorkerPath\.track_instructions"] == WORKER_PATH_FACTOR
 
 
 @pytest.mark.slow

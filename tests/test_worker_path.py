@@ -6,11 +6,10 @@ from __future__ import annotations
 from radibench.measure import instructions
 
 
-def test_the_worker_path_counts_the_spawned_workers_and_repeats(radiobject_uri):
+def test_the_worker_path_counts_the_spawned_workers(radiobject_uri):
+    """That it repeats on identical code is tests/test_gating.py's no-op check, through the gate."""
     first = instructions.count_worker_path("radiobject", [], radiobject_uri, workers=1, epochs=1)
-    again = instructions.count_worker_path("radiobject", [], radiobject_uri, workers=1, epochs=1)
     assert first["processes"] >= 2  # the parent and its worker (and multiprocessing's tracker)
-    assert abs(again["instructions"] / first["instructions"] - 1) < 0.001
     # A worker starts an interpreter and imports torch and radiobject: far more than a batch.
     per_batch = instructions.count("radiobject", [], radiobject_uri, warmup=0, batches=1)
     assert first["instructions"] > 10 * per_batch
