@@ -131,7 +131,9 @@ class RadiObject(Framework):
     name = "radiobject"
     label = "RadiObject"
     modules = ("radiobject", "radiobject.ml")
-    # fork deadlocks once a TileDB context exists in the parent (a finding of the study).
+    # Forked workers hang, though RadiObject's worker_init is written for them: the parent
+    # already holds a TileDB context (tests/test_fork_workers.py: no batch in 90 s; spawned
+    # workers give theirs within seconds).
     start_method = "spawn"
 
     def __init__(self, uri: str, mapping: ValueMapping | None = None, niftis=()):
