@@ -120,6 +120,8 @@ def test_the_committed_doc_is_what_its_data_renders():
     result = precision.analyse(data)
     assert result["aa_checks"] >= 20
     assert result["wall_factor"] == suite.GATE_FACTOR, "the gate's factor is the calibrated one"
+    chosen, _, _ = precision.worker_path_factor(data["worker_path"]["values"])
+    assert chosen == suite.WORKER_PATH_FACTOR, "the worker path's factor is the calibrated one"
 
 
 def test_the_s3_counts_measured_apart_are_rendered_with_their_pairs():
@@ -158,3 +160,24 @@ def test_the_second_set_and_the_smallest_regressions_are_rendered_from_the_data(
     assert "unknown count" not in text  # not a gated metric
     assert "a wall time 5% longer" in text  # the fixture's A/A spread gives 1.05
     assert "any change of more than 2% of the count" in text
+
+
+def test_the_worker_path_factor_is_chosen_on_half_the_runs_and_checked_on_the_rest():
+    data = summary([1.0, 1.01, 0.99])
+    values = [6.49e10, 6.4901e10, 6.4902e10, 6.4898e10, 6.49e10, 6.4901e10, 6.49e10, 6.4995e10]
+    data["worker_path"] = {
+        "runs": 8,
+        "profile": "default",
+        "radiobject": "0.1.1",
+        "workers": 4,
+        "values": values,
+        "batch_instructions": 2.9e8,
+    }
+    factor, chosen, checked = precision.worker_path_factor(values)
+    assert len(chosen) == len(checked) == 2
+    assert factor == "1.001"  # twice the first half's largest move (0.02%), rounded up
+    text = precision.markdown(data)
+    assert "## The worker path" in text
+    assert "| 8 | 64,898,000,000 - 64,995,000,000 |" in text
+    assert "| 2 pairs | 1.001 (the gate's factor) | 2 pairs | 1/2 |" in text  # 1.0015 > 1.001
+    assert "about 0.2 batches' worth" in text  # 64.9 M more instructions over 290 M a batch
