@@ -260,3 +260,10 @@ def test_the_summary_in_chromium(published):
     summary_json = json.loads((published / "report" / "summary.json").read_text())
     first = summary_json["recipes"]["headline"][0]
     assert f"{first['peer_best']}) at {first['workers']} workers" in headline
+
+
+def test_the_worker_paths_instructions_are_not_named_as_the_per_batch_ones():
+    from radibench.asv_plugins.summary_page import _count_name
+
+    assert _count_name("counts.PerBatch.track_instructions_per_batch") == "instructions"
+    assert _count_name("counts.WorkerPath.track_instructions") == "instructions, worker path"

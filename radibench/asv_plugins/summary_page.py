@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -63,7 +64,8 @@ h2 small { font-size: 55%; }
 code { white-space: nowrap; }
 </style>"""
 COUNTS_EXPLAINED = (
-    "Counted per training batch of RadiObject's loader, not timed: no machine noise. Each row is "
+    "Counted per training batch of RadiObject's loader (the worker path: over the loader's whole "
+    "life at its default workers, every process), not timed: no machine noise. Each row is "
     "a run of commits holding one value; a new row starts where the count moves by more than "
     f"{history.STEP:.0%}, the factor the pull-request gate fails an exact count at (it fails "
     f"instructions at {float(suite.INSTRUCTIONS_FACTOR) - 1:.1%}: identical code moves them by "
@@ -149,8 +151,15 @@ def _combination(combo: tuple) -> str:
 
 
 def _count_name(name: str) -> str:
-    method = name.rsplit(".", 1)[-1].removeprefix("track_").removesuffix("_per_batch")
-    return method.replace("_", " ")
+    """`tiles` for counts.PerBatch.track_tiles_per_batch; the class too where the method alone
+    would repeat another's name (`instructions, worker path`)."""
+    cls, method = name.split(".")[-2:]
+    words = method.removeprefix("track_").removesuffix("_per_batch").replace("_", " ")
+    return words if method.endswith("_per_batch") else f"{words}, {_spaced(cls)}"
+
+
+def _spaced(cls: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", cls).lower()
 
 
 def _level_value(level: history.Level) -> str:
@@ -167,8 +176,7 @@ def _count_table(series: list[history.CountSeries], runs: list[Run], machine, co
     dates = {run.commit: run.date for run in runs}
     rows = [
         '<table class="summary-counts">',
-        "<tr><th>count per batch</th><th>unit</th><th>commits</th><th></th>"
-        "<th>value</th><th>step</th></tr>",
+        "<tr><th>count</th><th>unit</th><th>commits</th><th></th><th>value</th><th>step</th></tr>",
     ]
     for s in series:
         before = None
