@@ -645,6 +645,10 @@ def worker_path_factor(values: list[float]) -> tuple[str, list[float], list[floa
     return count_factor(chosen), chosen, checked
 
 
+def _pairs(ratios: list[float]) -> str:
+    return f"{len(ratios)} pair{'' if len(ratios) == 1 else 's'}"
+
+
 def worker_path_lines(path: dict | None) -> list[str]:
     """The worker path's instructions (counts.WorkerPath), measured apart: each count takes
     minutes, so they are not part of the comparisons."""
@@ -675,8 +679,8 @@ def worker_path_lines(path: dict | None) -> list[str]:
         "| runs | instructions min-max | (max - min) / min | chosen on | factor | checked on "
         "| pairs above it |",
         "|---|---|---|---|---|---|---|",
-        f"| {len(found)} | {low:,.0f} - {high:,.0f} | {(high - low) / low:.4%} | {len(chosen)} "
-        f"pairs | {factor} ({agrees}) | {len(checked)} pairs | {above}/{len(checked)} |",
+        f"| {len(found)} | {low:,.0f} - {high:,.0f} | {(high - low) / low:.4%} | "
+        f"{_pairs(chosen)} | {factor} ({agrees}) | {_pairs(checked)} | {above}/{len(checked)} |",
         "",
         f"A factor of {factor} flags {(float(factor) - 1) * low:,.0f} more instructions: about "
         f"{(float(factor) - 1) * low / path['batch_instructions']:.1f} batches' worth at the "
