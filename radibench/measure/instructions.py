@@ -55,6 +55,18 @@ def tools() -> tuple[str, str]:
     return valgrind, control
 
 
+def _run_child(tmp: str, framework: str, niftis, radiobject_uri, options: list, timeout: float):
+    """This module's main under callgrind, counting off until it turns it on, its profile(s)
+    written into `tmp`."""
+    valgrind, _ = tools()
+    command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
+    command += [f"--callgrind-out-file={tmp}/callgrind.%p", sys.executable]
+    command += ["-m", "radibench.measure.instructions", framework, *map(str, niftis), *options]
+    if radiobject_uri:
+        command += ["--radiobject-uri", str(radiobject_uri)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=child_env())
+
+
 def count(
     framework: str,
     niftis,
@@ -67,19 +79,11 @@ def count(
     """Instructions per batch of a fresh seeded loader, after its first and `warmup` batches;
     with `keep`, the profiles that say where they went are kept in that folder (CALLGRIND,
     CALLS)."""
-    valgrind, _ = tools()
     with tempfile.TemporaryDirectory() as tmp:
-        command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
-        command += [f"--callgrind-out-file={tmp}/callgrind.%p", sys.executable]
-        command += ["-m", "radibench.measure.instructions", framework, *map(str, niftis)]
-        command += ["--warmup", str(warmup), "--batches", str(batches)]
-        if radiobject_uri:
-            command += ["--radiobject-uri", str(radiobject_uri)]
+        options = ["--warmup", str(warmup), "--batches", str(batches)]
         if keep:
-            command += ["--calls", f"{tmp}/calls.json"]
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=child_env()
-        )
+            options += ["--calls", f"{tmp}/calls.json"]
+        proc = _run_child(tmp, framework, niftis, radiobject_uri, options, timeout)
         found = REFS.search(proc.stderr)
         if proc.returncode or not found or "COUNTED" not in proc.stdout:
             tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
@@ -103,17 +107,9 @@ def count_worker_path(
     """Instructions of every process of a fresh seeded loader with `workers` spawned workers,
     from building it through `epochs` whole epochs to its workers' exit (see the module's
     docstring): {"instructions": the sum, "processes": how many were counted}."""
-    valgrind, _ = tools()
     with tempfile.TemporaryDirectory() as tmp:
-        command = [valgrind, "--tool=callgrind", "--instr-atstart=no"]
-        command += [f"--callgrind-out-file={tmp}/callgrind.%p", sys.executable]
-        command += ["-m", "radibench.measure.instructions", framework, *map(str, niftis)]
-        command += ["--workers", str(workers), "--epochs", str(epochs), "--spawn-under", tmp]
-        if radiobject_uri:
-            command += ["--radiobject-uri", str(radiobject_uri)]
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=child_env()
-        )
+        options = ["--workers", str(workers), "--epochs", str(epochs), "--spawn-under", tmp]
+        proc = _run_child(tmp, framework, niftis, radiobject_uri, options, timeout)
         counts = [TOTALS.search(p.read_text()) for p in Path(tmp).glob("callgrind.*")]
         if proc.returncode or "COUNTED" not in proc.stdout or not all(counts):
             tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
