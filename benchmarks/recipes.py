@@ -5,8 +5,10 @@ Same cohort, batch 4 of random 64^3 patches, one thread per process in every lib
 included), the same samples per epoch (subjects x 4), workers 0 and 2 (each framework's own
 worker start method; RadiObject needs spawn). Recipes (radibench/frameworks/):
 `radiobject` (shipped create_training_dataloader), `radiobject_random` (fresh random patches
-through the public Volume API), `monai` (study), `monai_cache` (CacheDataset), `monai_persistent`
-(PersistentDataset), `torchio` (study, CropOrPad), `torchio_queue` (Queue as its docs advise).
+through the public Volume API), `monai` (study), `monai_cache` (CacheDataset),
+`monai_cache_threads` (the same with ThreadDataLoader), `monai_persistent` (PersistentDataset),
+`monai_nii` (Dataset on the uncompressed .nii), `torchio` (study, CropOrPad), `torchio_queue`
+(Queue as its docs advise), `torchio_queue_nii` (the Queue on the uncompressed .nii).
 Every number comes from several runs per recipe, each in a fresh process, interleaved across
 the recipes during setup_cache (radibench.prepare.recipes, RADIBENCH_PROCESSES, default 5): a
 timing reaches asv as one sample per process, so asv stores the median over the processes and

@@ -18,13 +18,17 @@ SPEC = frameworks.LoaderSpec(threads=1, start_method=None)
 
 
 @pytest.fixture(scope="module")
-def run(quick, radiobject_uri, radiobject_mapping):
-    niftis = [str(s.train_nifti) for s in quick.subjects]
+def run(quick, radiobject_uri, radiobject_mapping, tmp_path_factory):
+    reads = {
+        ".nii.gz": [str(s.train_nifti) for s in quick.subjects],
+        ".nii": recipes.uncompressed(tmp_path_factory.mktemp("nii"), quick, len(quick.subjects)),
+    }
 
     def run(name):
-        fw = frameworks.make(name, niftis, radiobject_uri, radiobject_mapping)
+        files = reads[frameworks.recipe(name).reads]
+        fw = frameworks.make(name, files, radiobject_uri, radiobject_mapping)
         fw.import_modules()
-        return run_recipe(fw, SPEC, len(niftis), reference_check(niftis), warmup=1, timed=2)
+        return run_recipe(fw, SPEC, len(files), reference_check(files), warmup=1, timed=2)
 
     return run
 
@@ -110,6 +114,7 @@ def test_a_cache_over_the_memory_budget_is_na(quick, monkeypatch):
     assert not recipes._fits(problems, "k", "monai_cache", quick, 100)
     kind, why = problems["k"]
     assert kind == "n/a" and "over the memory budget of 0.0 GB" in why and "needs" in why
+    assert not recipes._fits(problems, "k1", "monai_cache_threads", quick, 100)  # same cache
     assert recipes._fits(problems, "k2", "monai_persistent", quick, 100)  # on disk, not RAM
 
 
@@ -121,10 +126,11 @@ def test_prepare_records_every_recipe_and_copies_larger_cohorts(
     timings reach asv as one sample each, interleaved across the recipes."""
     monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
     monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
-    chosen = ["radiobject_random", "monai_cache"]
+    chosen = ["radiobject_random", "monai_cache", "monai_nii"]
     cache = recipes.prepare(chosen, (0,), (6,), cache_dir=tmp_path, rounds=2)
-    copies = sorted((tmp_path / "cohort-6").glob("*.nii.gz"))
-    assert len(copies) == 6 and len({p.stat().st_ino for p in copies}) == 6
+    for suffix in (".nii.gz", ".nii"):  # monai_nii reads uncompressed copies
+        copies = sorted((tmp_path / "cohort-6").glob(f"*{suffix}"))
+        assert len(copies) == 6 and len({p.stat().st_ino for p in copies}) == 6
     for recipe in chosen:
         result = recipes.result(cache, recipe, 0, 6)
         assert result["subjects"] == 6 and result["first_batch_mismatches"] == 0
@@ -145,3 +151,52 @@ def test_recipes_left_out_by_radibench_recipes_are_na_and_never_run(
     assert list(cache["runs"]) == [recipes.key("radiobject_random", 0, cache["subjects"])]
     with pytest.raises(NotImplementedError, match="not in RADIBENCH_RECIPES"):
         recipes.result(cache, "monai", 0)
+
+
+def test_the_uncompressed_files_hold_the_training_voxels(quick, tmp_path):
+    """What the .nii recipes read is the training .nii.gz inflated: the same header and voxels."""
+    import nibabel
+    import numpy as np
+
+    plain = recipes.uncompressed(tmp_path, quick, len(quick.subjects))
+    for subject, path in zip(quick.subjects, plain, strict=True):
+        assert path.endswith(".nii")
+        a, b = nibabel.load(subject.train_nifti), nibabel.load(path)
+        assert np.array_equal(a.affine, b.affine)
+        assert np.array_equal(np.asanyarray(a.dataobj), np.asanyarray(b.dataobj))
+
+
+THREAD_LOADER = """
+import sys
+from radibench import frameworks
+fw = frameworks.make("monai_cache_threads", sys.argv[2:])
+spec = frameworks.LoaderSpec(threads=1, start_method=None)
+fw.prepare(spec)
+batches = fw.batches(spec)
+for _ in range(3):
+    next(batches)
+if sys.argv[1] == "close":
+    batches.close()
+"""
+
+
+def test_the_thread_loader_must_be_closed_to_end_cleanly(quick):
+    """MONAI's ThreadDataLoader left mid-epoch aborts the interpreter at exit ("terminate called
+    without an active exception", SIGABRT): run_recipe closes every loader it opens."""
+    import subprocess
+    import sys
+
+    niftis = [str(s.train_nifti) for s in quick.subjects]
+    ends = {
+        how: subprocess.run(
+            [sys.executable, "-c", THREAD_LOADER, how, *niftis], capture_output=True, timeout=300
+        ).returncode
+        for how in ("close", "leave")
+    }
+    assert ends == {"close": 0, "leave": -6}
+
+
+def test_the_thread_loader_recipe_has_no_worker_processes(quick):
+    fw = frameworks.make("monai_cache_threads", [s.train_nifti for s in quick.subjects])
+    with pytest.raises(NotImplementedError, match="num_workers=0"):
+        fw.prepare(dataclasses.replace(SPEC, num_workers=2))

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 
 from radibench.frameworks.base import EmptyEpoch, Framework, LoaderSpec
 from radibench.frameworks.mapping import MappingError, ValueMapping
-from radibench.frameworks.monai import Monai, MonaiCache, MonaiPersistent
+from radibench.frameworks.monai import (
+    Monai,
+    MonaiCache,
+    MonaiCacheThreads,
+    MonaiPersistent,
+    MonaiPlain,
+)
 from radibench.frameworks.radiobject import RadiObject, RadiObjectRandom
-from radibench.frameworks.torchio import Torchio, TorchioQueue
+from radibench.frameworks.torchio import Torchio, TorchioQueue, TorchioQueuePlain
 
 FRAMEWORKS = {"radiobject": "RadiObject", "monai": "MONAI", "torchio": "TorchIO"}  # display names
 RADIOBJECT = "radiobject"  # the framework every comparison is about
@@ -23,12 +29,14 @@ class Recipe:
     """One way of training from one framework: the registry prepare, benchmarks, report and
     tests read (nobody parses a recipe's name). `set` is "study" (RadiObject's original study,
     unchanged so its numbers stay reproducible) or "best" (the framework's fastest documented
-    recipe)."""
+    recipe). `reads` is the file a peer's recipe reads: the training `.nii.gz`, or its
+    uncompressed `.nii` (made once per dataset, radibench.data.baselines)."""
 
     name: str
     framework: str
     set: str
     adapter: type[Framework]
+    reads: str = ".nii.gz"
 
     @property
     def label(self) -> str:
@@ -44,9 +52,12 @@ RECIPES = (
     Recipe("radiobject_random", "radiobject", "best", RadiObjectRandom),
     Recipe("monai", "monai", "study", Monai),
     Recipe("monai_cache", "monai", "best", MonaiCache),
+    Recipe("monai_cache_threads", "monai", "best", MonaiCacheThreads),
     Recipe("monai_persistent", "monai", "best", MonaiPersistent),
+    Recipe("monai_nii", "monai", "best", MonaiPlain, reads=".nii"),
     Recipe("torchio", "torchio", "study", Torchio),
     Recipe("torchio_queue", "torchio", "best", TorchioQueue),
+    Recipe("torchio_queue_nii", "torchio", "best", TorchioQueuePlain, reads=".nii"),
 )
 REGISTRY = {r.name: r for r in RECIPES}
 ADAPTERS: dict[str, type[Framework]] = {r.name: r.adapter for r in RECIPES}
@@ -76,6 +87,7 @@ __all__ = [
     "EmptyEpoch",
     "Framework",
     "LoaderSpec",
+    "MonaiCache",
     "MappingError",
     "ValueMapping",
     "make",

@@ -4,7 +4,11 @@
 decodes a whole .nii.gz volume for every 64^3 patch.
 `monai_cache`: CacheDataset holds the deterministic transforms' output (whole float32 volumes)
 in memory; RandSpatialCropSamplesd draws several patches per cached volume.
+`monai_cache_threads`: the same cache fed by ThreadDataLoader, as MONAI's fast-training guide pairs
+them (no worker processes: one thread prefetches the next batch, nothing is pickled).
 `monai_persistent`: PersistentDataset keeps that output on local disk (torch files) instead.
+`monai_nii`: the plain Dataset with several patches per load, reading the uncompressed `.nii`
+(nibabel maps it; no gzip to inflate), the first thing a MONAI user would try without a cache.
 """
 
 from __future__ import annotations
@@ -85,11 +89,32 @@ class _MonaiSamples(Monai):
     def loader(self, spec: LoaderSpec):
         from monai.data import DataLoader
 
+        return DataLoader(self._dataset, **self.loader_kwargs(spec))
+
+    @staticmethod
+    def loader_kwargs(spec: LoaderSpec) -> dict:
+        """The training loader's settings with a batch of volumes, each giving several patches."""
         if spec.batch_size % spec.samples_per_volume:
             raise ValueError("batch_size must be a multiple of samples_per_volume")
         kwargs = spec.training_loader_kwargs()
         kwargs["batch_size"] = spec.batch_size // spec.samples_per_volume  # volumes per batch
-        return DataLoader(self._dataset, **kwargs)
+        return kwargs
+
+
+class MonaiPlain(_MonaiSamples):
+    """The plain Dataset on the uncompressed .nii: every load decodes (maps and converts) the
+    whole volume, 4 random 64^3 patches per load, float32 HU; no cache to build."""
+
+    name = "monai_nii"
+    label = "MONAI Dataset (.nii)"
+
+    def prepare(self, spec: LoaderSpec) -> None:
+        from monai.data import Dataset
+        from monai.transforms import Compose
+
+        self._dataset = Dataset(
+            data=self.items(), transform=Compose([*self.deterministic(), self.samples(spec)])
+        )
 
 
 class MonaiCache(_MonaiSamples):
@@ -111,6 +136,27 @@ class MonaiCache(_MonaiSamples):
             copy_cache=False,
             progress=False,
         )
+
+
+class MonaiCacheThreads(MonaiCache):
+    """CacheDataset as monai_cache, fed by ThreadDataLoader with num_workers=0 as MONAI's
+    fast-training guide sets it up: a thread builds the next batch while the training step
+    runs. Worker processes are not the guide's recipe (n/a there)."""
+
+    name = "monai_cache_threads"
+    label = "MONAI CacheDataset + ThreadDataLoader"
+
+    def prepare(self, spec: LoaderSpec) -> None:
+        if spec.num_workers:
+            raise NotImplementedError(
+                "MONAI's guide runs ThreadDataLoader with num_workers=0 (its thread prefetches)"
+            )
+        super().prepare(spec)
+
+    def loader(self, spec: LoaderSpec):
+        from monai.data import ThreadDataLoader
+
+        return ThreadDataLoader(self._dataset, **self.loader_kwargs(spec))
 
 
 class MonaiPersistent(_MonaiSamples):

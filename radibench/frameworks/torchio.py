@@ -5,6 +5,7 @@ patch of a subject is the same 64^3 block: a loader benchmark, not a training re
 `torchio_queue`: the patch pipeline TorchIO users train with, Queue + UniformSampler (random
 patches), configured as the Queue's docstring advises (max_length 300, several patches per
 loaded volume, the queue's own workers loading volumes, the outer loader with none).
+`torchio_queue_nii`: the same Queue reading the uncompressed `.nii` (no gzip to inflate).
 """
 
 from __future__ import annotations
@@ -84,3 +85,10 @@ class TorchioQueue(_TorchioBase):
         )
         # The queue loads volumes in its own workers; the outer loader must use none.
         return torch.utils.data.DataLoader(queue, batch_size=spec.batch_size, num_workers=0)
+
+
+class TorchioQueuePlain(TorchioQueue):
+    """TorchioQueue on the uncompressed .nii: the same queue, no gzip to inflate; int16 HU."""
+
+    name = "torchio_queue_nii"
+    label = "TorchIO Queue (.nii)"

@@ -237,6 +237,9 @@ def run_recipe(
             for i, start_voxel in _positions(framework, batch) or ():
                 seen.setdefault(i, set()).add(start_voxel)
         samples = -(-2 * samples_per_epoch // spec.batch_size) * spec.batch_size
+    # Ended here, not left to the interpreter: a loader whose prefetch thread still runs at
+    # exit aborts the process (ThreadDataLoader; tests/test_recipes.py).
+    batches.close()
     framework.close()
     voxels = mismatches = None
     if reference is not None and first_positions is not None:

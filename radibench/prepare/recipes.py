@@ -22,7 +22,8 @@ import shutil
 from pathlib import Path
 
 from radibench import suite
-from radibench.frameworks import ADAPTERS, RadiObject
+from radibench.data import baselines
+from radibench.frameworks import ADAPTERS, MonaiCache, RadiObject
 from radibench.frameworks import recipe as registered
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome
@@ -84,6 +85,9 @@ def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None)
     for size in cohorts:
         subjects = size or len(data.subjects)
         niftis, uri, mapping = _cohort(problems, root, data, subjects, recipes)
+        reads = {".nii.gz": niftis}
+        if any(registered(r).reads == ".nii" for r in recipes):
+            reads[".nii"] = uncompressed(root, data, subjects)
         if mapping is not None:
             cache["mappings"][subjects] = mapping.to_json()
         for _ in range(rounds):
@@ -97,8 +101,9 @@ def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None)
                         continue
                     if not _fits(problems, k, recipe, data, subjects):
                         continue
+                    files = reads[registered(recipe).reads]
                     run = run_in_fresh_process(
-                        recipe, niftis, uri, n, mapping=mapping, recipe=True, threads=THREADS
+                        recipe, files, uri, n, mapping=mapping, recipe=True, threads=THREADS
                     )
                     cache["runs"].setdefault(k, []).append(run)
                     if "unavailable" in run or "failed" in run:
@@ -137,10 +142,27 @@ def _cohort(problems, root: Path, data, subjects: int, recipes):
     return niftis, (uri if mapping else None), mapping
 
 
+def uncompressed(root: Path, data, subjects: int) -> list[str]:
+    """The cohort's uncompressed .nii files, for the recipes that read them: the dataset's
+    baselines (inflated once per dataset), or copies of them for a larger cohort."""
+    base = [files.nii for files in baselines.ensure(data)]
+    if subjects <= len(base):
+        return [str(p) for p in base[:subjects]]
+    folder = root / f"cohort-{subjects}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for j in range(subjects):
+        target = folder / f"subject-{j:03d}.nii"
+        if not target.exists():
+            shutil.copyfile(base[j % len(base)], target)  # a copy: its own file, its own pages
+        out.append(str(target))
+    return out
+
+
 def _fits(problems, k: str, recipe: str, data, subjects: int) -> bool:
     """An in-memory cache that would exceed the memory budget is n/a, saying by how much: the
     point where a cache stops fitting is the finding, not a crash of the machine."""
-    if recipe != "monai_cache":
+    if not issubclass(ADAPTERS[recipe], MonaiCache):
         return True
     x, y, z = data.train_shape
     need = subjects * x * y * z * 4 / 1e9  # float32 volumes, as LoadImaged gives them
