@@ -116,3 +116,14 @@ def test_a_default_profile_volume_takes_well_under_seconds():
     start = time.perf_counter()
     assert detect(stored, reference) == ValueMapping(1024, (2,))
     assert time.perf_counter() - start < 10  # ~0.2 s on a 2-core machine
+
+
+def test_to_hu_is_float32_hu_in_the_references_order():
+    """What radiobject_random hands a training step: stored 2 x 2 x 2 values, z reversed,
+    HU = 2 x (stored - 512), as float32 in the reference's order."""
+    stored = np.array([[[600, 512], [513, 0]], [[1, 2], [3, 4]]], dtype=np.int16)
+    hu = ValueMapping(512, (2,), 2).to_hu(stored)
+    assert hu.dtype == np.float32 and hu.flags["C_CONTIGUOUS"]
+    assert hu.tolist() == [[[0, 176], [-1024, 2]], [[-1020, -1022], [-1016, -1018]]]
+    same = ValueMapping(1024).to_hu(np.array([[[1024, 0]]], dtype=np.int16))
+    assert same.tolist() == [[[0, -1024]]]

@@ -45,6 +45,21 @@ def test_every_recipe_reads_the_voxels_it_claims(name, run):
     assert result.samples_per_epoch == 4 * SPEC.samples_per_volume
 
 
+@pytest.mark.parametrize("name", sorted(frameworks.ADAPTERS))
+def test_the_best_recipes_hand_over_float32_hu_and_the_study_keeps_its_own(name, run):
+    """Equal output: every best recipe gives a training step float32 HU in the NIfTI's order
+    (RadiObject's mapped inside its loader, so the timed batches pay for it; the first-batch
+    check compares them with nibabel's read as they are); the study's recipes stay as the
+    study ran them (RadiObject's shipped loader: the stored integers, its own slice order)."""
+    recipe = frameworks.recipe(name)
+    result = run(name)
+    assert result.first_batch_mismatches == 0
+    if recipe.set == "best":
+        assert result.dtype == "torch.float32"
+    elif recipe.framework == "radiobject":
+        assert "float" not in result.dtype  # the stored integers (uint16 here)
+
+
 @pytest.mark.parametrize(
     ("name", "distinct"),
     [("radiobject", 1), ("torchio", 1), ("radiobject_random", 6), ("monai_cache", 6)],

@@ -69,6 +69,14 @@ class ValueMapping:
             values = np.flip(values, axis=axes)
         return (values - self.offset) if exact else self.slope * (values - self.offset)
 
+    def to_hu(self, stored) -> np.ndarray:
+        """`stored` (a box in the reader's frame) as what a training step takes: float32 HU in
+        the reference's order, contiguous. What the peers' loaders hand over; a RadiObject
+        recipe pays for it inside its loader, as a user's transform would."""
+        values = np.flip(stored, axis=self.flipped_axes) if self.flipped_axes else stored
+        hu = np.subtract(values, self.offset, dtype=np.float32)
+        return hu if self.slope == 1 else np.multiply(hu, self.slope, out=hu)
+
 
 def _wide(array: np.ndarray) -> np.ndarray:
     """Values safe to subtract: int64 for integers, float64 otherwise."""

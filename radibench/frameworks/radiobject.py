@@ -289,11 +289,14 @@ def within_budget(loader, spec: LoaderSpec):
 class RandomPatches:
     """A torch Dataset of fresh random 64^3 patches through RadiObject's public Volume API
     (`collection[i]`, `Volume.slice`, present at every commit): positions drawn from torch's
-    generator, so every epoch and every worker sees new crops; volumes opened once per process."""
+    generator, so every epoch and every worker sees new crops; volumes opened once per process.
+    Each patch leaves as float32 HU in the NIfTI's order (`mapping.to_hu`), like the peers'
+    patches, with its start in that order."""
 
-    def __init__(self, uri: str, count: int, shape, spec: LoaderSpec):
+    def __init__(self, uri: str, count: int, shape, spec: LoaderSpec, mapping: ValueMapping):
         self.uri, self.count, self.shape = uri, count, tuple(shape)
         self.patch, self.per_volume = spec.patch_size, spec.samples_per_volume
+        self.mapping = mapping
         self._volumes: dict = {}
 
     def __len__(self) -> int:
@@ -313,18 +316,24 @@ class RandomPatches:
             for n, p in zip(self.shape, self.patch, strict=True)
         ]
         x, y, z = (slice(s, s + p) for s, p in zip(start, self.patch, strict=True))
-        patch = self._volumes[i].slice(x=x, y=y, z=z)
+        patch = self.mapping.to_hu(self._volumes[i].slice(x=x, y=y, z=z))
+        for a in self.mapping.flipped_axes:  # the start of the same box in the NIfTI's order
+            start[a] = self.shape[a] - start[a] - self.patch[a]
         return {"image": torch.from_numpy(patch[None]), "idx": i, "patch_start": tuple(start)}
 
 
 class RadiObjectRandom(RadiObject):
     """Fresh random 64^3 patches every epoch (4 per subject), read tile by tile through
     RadiObject's public Volume API in a plain torch Dataset: what a user writes while the
-    shipped loader repeats one patch per subject."""
+    shipped loader repeats one patch per subject. Its patches are float32 HU in the NIfTI's
+    order, as the peers' are: the mapping is applied in the loader, inside the timed batches."""
 
     name = "radiobject_random"
     label = "RadiObject random"
     modules = ("radiobject", "torch.utils.data")
+    hu_offset = 0  # type: ignore[assignment]  # its output is HU in the NIfTI's order
+    hu_slope = 1  # type: ignore[assignment]
+    flipped_axes = ()  # type: ignore[assignment]
 
     def import_modules(self) -> None:
         api()
@@ -334,6 +343,6 @@ class RadiObjectRandom(RadiObject):
         import torch
 
         collection = open_collection(self.uri)
-        dataset = RandomPatches(self.uri, len(collection), self.shape(0), spec)
+        dataset = RandomPatches(self.uri, len(collection), self.shape(0), spec, self.mapping)
         loader = torch.utils.data.DataLoader(dataset, **spec.training_loader_kwargs())
         return within_budget(loader, spec)

@@ -64,11 +64,16 @@ class Torchio(_TorchioBase):
 
 class TorchioQueue(_TorchioBase):
     """Queue + UniformSampler as its docstring advises: max_length 300, 4 random 64^3 patches
-    per decoded .nii.gz volume, volumes loaded by the queue's own workers; int16 HU."""
+    per decoded .nii.gz volume, volumes loaded by the queue's own workers; the file's int16 HU
+    cast to float32 per batch, as a training step takes it (the peers' and RadiObject's best
+    recipes hand over float32 HU)."""
 
     name = "torchio_queue"
     label = "TorchIO Queue"
     max_length = 300
+
+    def images(self, batch):
+        return super().images(batch).float()
 
     def loader(self, spec: LoaderSpec):
         import torch
@@ -88,7 +93,7 @@ class TorchioQueue(_TorchioBase):
 
 
 class TorchioQueuePlain(TorchioQueue):
-    """TorchioQueue on the uncompressed .nii: the same queue, no gzip to inflate; int16 HU."""
+    """TorchioQueue on the uncompressed .nii: the same queue, no gzip to inflate."""
 
     name = "torchio_queue_nii"
     label = "TorchIO Queue (.nii)"
