@@ -215,3 +215,40 @@ def test_the_thread_loader_recipe_has_no_worker_processes(quick):
     fw = frameworks.make("monai_cache_threads", [s.train_nifti for s in quick.subjects])
     with pytest.raises(NotImplementedError, match="num_workers=0"):
         fw.prepare(dataclasses.replace(SPEC, num_workers=2))
+
+
+@pytest.mark.parametrize("name", ["monai_cache", "torchio_queue_nii", "radiobject_random"])
+def test_from_dicom_makes_what_the_recipe_reads(name, quick, tmp_path):
+    """recipes.FromDicom times this: the peers' NIfTI files (SimpleITK, as the dataset made the
+    training files: the same voxels and affine) or RadiObject's ingest, in a fresh process."""
+    import nibabel
+    import numpy as np
+
+    from radibench.measure.runner import run_in_fresh_process
+
+    dicom_dirs = [str(s.train_dicom_dir) for s in quick.subjects]
+    run = run_in_fresh_process(name, dicom_dirs, from_dicom=tmp_path)
+    assert run["seconds"] > 0 and run["subjects"] == len(dicom_dirs), run
+    reads = frameworks.recipe(name).reads
+    if name.startswith("radiobject"):
+        volume = radiobject_api.open_collection(str(tmp_path / "radiobject"))[0]
+        assert tuple(volume.shape) == nibabel.load(quick.subjects[0].train_nifti).shape
+        return
+    for j, subject in enumerate(quick.subjects):
+        made = nibabel.load(tmp_path / f"subject-{j:03d}{reads}")
+        train = nibabel.load(subject.train_nifti)
+        assert np.array_equal(made.affine, train.affine)
+        assert np.array_equal(np.asanyarray(made.dataobj), np.asanyarray(train.dataobj))
+
+
+def test_each_kind_of_preparation_is_made_once_per_round(quick, data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
+    monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
+    chosen = ["radiobject_random", "monai_cache", "torchio_queue", "monai_nii"]
+    cache = recipes.prepare_from_dicom(chosen, cache_dir=tmp_path, rounds=2)
+    assert sorted(cache["runs"]) == [".nii", ".nii.gz", "ingest"]
+    assert all(len(runs) == 2 for runs in cache["runs"].values())
+    shared = recipes.preparation(cache, "torchio_queue")
+    assert shared == recipes.preparation(cache, "monai_cache")  # one conversion for both
+    assert shared["number"] == 1 and len(shared["samples"]) == 2
+    assert not list(tmp_path.glob("from-dicom-*"))  # nothing left behind

@@ -184,3 +184,63 @@ def test_commit_and_machine_options(tmp_path):
         asv_results.newest_run(fixture, machine="nope")
     with pytest.raises(SystemExit, match="no results for commit"):
         asv_results.newest_run(fixture, commit="0000000")
+
+
+def test_cold_runs_have_their_own_section_and_never_stand_in_for_warm_ones(tmp_path):
+    """regimes.ColdCache measures the same methods as recipes.Recipes: the warm tables read
+    Recipes alone, the cold section ColdCache alone."""
+    warm = {("radiobject_random", 0): (10 * MS, 9 * MS, 11 * MS)}
+    cold = {("radiobject_random", 0): (40 * MS, 36 * MS, 44 * MS)}
+    benchmarks = recipes(warm)
+    benchmarks.update(
+        {
+            "regimes.ColdCache.track_epoch_seconds_per_sample": {
+                "param_names": ["recipe", "workers"],
+                "values": cold,
+            }
+        }
+    )
+    summary, md = build(tmp_path, benchmarks)
+    (row,) = summary["recipes"]["rows"]
+    (cold_row,) = summary["recipes"]["cold"]["rows"]
+    assert row["epoch_samples_per_s"].number == pytest.approx(100)
+    assert cold_row["epoch_samples_per_s"].number == pytest.approx(25)
+    assert "### From a cold page cache" in md
+    assert "- Cold: At 0 workers, the highest samples/s over two epochs" in md
+
+
+def test_the_utilisation_table_gives_au_per_step_time(tmp_path):
+    """track_accelerator_wait holds 1 - AU; the report prints AU with the interval swapped."""
+    benchmarks = recipes({("monai_cache_threads", 0): (1 * MS, 0.9 * MS, 1.1 * MS)})
+    benchmarks["regimes.Utilisation.track_accelerator_wait"] = {
+        "param_names": ["recipe", "workers", "step_ms"],
+        "values": {
+            ("monai_cache_threads", 0, 20): (0.30, 0.25, 0.35),
+            ("monai_cache_threads", 0, 100): (0.02, 0.01, 0.04),
+        },
+    }
+    _, md = build(tmp_path, benchmarks)
+    assert "| recipe | workers | AU at 20 ms | AU at 100 ms |" in md
+    assert "| monai_cache_threads | 0 | 0.70 (0.65–0.75) | 0.980 (0.960–0.990) |" in md
+    assert "At a 20 ms step, no recipe keeps AU at 90% or more measurably (1 measured)." in md
+    assert "At a 100 ms step, these keep AU at 90% or more: monai_cache_threads (MONAI)" in md
+
+
+def test_the_dicom_folder_to_first_batch_regime_adds_the_preparation(tmp_path):
+    """regimes.FromDicom's ingest or conversion, plus the cache build and cold start."""
+    rows = {("radiobject_random", 0): (1.0, 0.9, 1.1), ("monai_cache", 0): (1.0, 0.9, 1.1)}
+    benchmarks = recipes(rows, "track_cold_start")
+    benchmarks.update(recipes({k: (0.0, 0.0, 0.0) for k in rows}, "track_cache_build"))
+    benchmarks["regimes.FromDicom.track_preparation"] = {
+        "param_names": ["recipe"],
+        "values": {("radiobject_random",): (6.0, 5.5, 6.5), ("monai_cache",): (20.0, 19.0, 21.0)},
+    }
+    _, md = build(tmp_path, benchmarks)
+    sentence = regime(md, "0 workers, the shortest time from the DICOM folder")
+    assert "radiobject_random (RadiObject), 7.0 (6.4–7.6) s (ingest 6.0 (5.5–6.5) s" in sentence
+    assert "The best peer recipe there: monai_cache, 21.0 (19.9–22.1) s (conversion 20" in sentence
+
+
+def test_no_dicom_regime_without_its_results(tmp_path):
+    _, md = build(tmp_path, recipes({("monai_cache", 0): (1.0, 0.9, 1.1)}, "track_cold_start"))
+    assert "DICOM folder" not in md

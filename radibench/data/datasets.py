@@ -329,7 +329,7 @@ def _convert_subject(root: Path, subject_id: str, files: list[Path], train_slice
         train_files.append(train_dir / f.name)
     train_nifti = root / "train" / "nifti" / f"{subject_id}.nii.gz"
     train_nifti.parent.mkdir(parents=True, exist_ok=True)
-    sitk.WriteImage(_read_series(train_files), str(train_nifti), useCompression=True)
+    write_nifti(train_files, train_nifti)
     return {
         "id": subject_id,
         "dicom_dir": str(files[0].parent.relative_to(root)),
@@ -339,6 +339,15 @@ def _convert_subject(root: Path, subject_id: str, files: list[Path], train_slice
         "shape": list(full.GetSize()),
         "spacing": [round(s, 4) for s in full.GetSpacing()],
     }
+
+
+def write_nifti(files: list[Path], target: Path) -> None:
+    """A DICOM series as NIfTI with SimpleITK, as the study converted it: slices by position,
+    gzip-compressed for a .nii.gz target, plain for .nii."""
+    import SimpleITK as sitk
+
+    compress = target.name.endswith(".gz")
+    sitk.WriteImage(_read_series(files), str(target), useCompression=compress)
 
 
 def _read_series(files: list[Path]):

@@ -76,6 +76,16 @@ class Framework(abc.ABC):
     # How its users' DataLoader workers start: Linux's default, fork, unless it cannot work.
     start_method: ClassVar[str] = "fork"
 
+    @classmethod
+    def from_dicom(cls, series, folder, reads: str, write_nifti) -> None:
+        """Make what the recipe reads from the cohort's DICOM series [(folder, subject id)]
+        into `folder`, as its users would before training: for a NIfTI reader, the conversion
+        `write_nifti(slice files, target)` (the study's: radibench.data.datasets) to `reads`."""
+        from pathlib import Path
+
+        for dicom_dir, subject in series:
+            write_nifti(sorted(Path(dicom_dir).iterdir()), Path(folder) / f"{subject}{reads}")
+
     def import_modules(self) -> None:
         import importlib
 

@@ -171,6 +171,13 @@ class RadiObject(Framework):
     def flipped_axes(self) -> tuple[int, ...]:  # type: ignore[override]
         return self.mapping.flipped_axes
 
+    @classmethod
+    def from_dicom(cls, series, folder, reads: str, write_nifti) -> None:
+        """RadiObject's own ingest of the DICOM series, tiled as the loaders read it."""
+        from pathlib import Path
+
+        ingest_dicoms(str(Path(folder) / "radiobject"), list(series), tiling="isotropic")
+
     def volume(self, i: int):
         """Volume i, opened once and kept, as a user holding `collection[i]` would."""
         if i not in self._volumes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import os
 import statistics
 import time
 from typing import TYPE_CHECKING
@@ -275,3 +276,60 @@ def _positions(framework, batch):
         return framework.locate(batch)
     except NotImplementedError:
         return None
+
+
+# --- keeping an accelerator busy (MLPerf Storage's accelerator utilisation) ---------------------
+
+STEPS_MS = (20, 100, 500)  # emulated model steps per batch: a small, a mid-size, a large 3D net
+STEP_MS_ENV = "RADIBENCH_STEP_MS"  # the user's own step time(s), comma-separated milliseconds
+STEP_BATCHES = 10  # training steps per step time, after the warm-up
+AU_TARGET = 0.9  # MLPerf Storage's passing utilisation
+
+
+def steps_ms() -> tuple[int, ...]:
+    """STEPS_MS and the step times RADIBENCH_STEP_MS adds (whole milliseconds, above 0)."""
+    extra = [v.strip() for v in os.environ.get(STEP_MS_ENV, "").split(",") if v.strip()]
+    if not all(v.isdigit() and int(v) > 0 for v in extra):
+        raise ValueError(f"{STEP_MS_ENV}={','.join(extra)!r}: give whole milliseconds above 0")
+    return tuple(sorted({*STEPS_MS, *map(int, extra)}))
+
+
+def emulated_training(
+    batches, step: float, count: int, clock=time.perf_counter, sleep=time.sleep
+) -> float:
+    """Accelerator utilisation of `count` training steps, each taking the next batch and then
+    computing for `step` seconds, emulated by sleeping as MLPerf Storage emulates its
+    accelerators: compute time over wall time. 1 when the next batch is always ready (a loader
+    whose workers or thread prepare it during the step); below when the step waits for data."""
+    start = clock()
+    for _ in range(count):
+        next(batches)
+        sleep(step)
+    return count * step / (clock() - start)
+
+
+@dataclasses.dataclass
+class UtilisationResult:
+    framework: str
+    num_workers: int
+    steps_ms: list[int]
+    utilisation: list[float]  # per step time: compute time / wall time
+    batches_per_step: int
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def run_utilisation(
+    framework, spec, steps=STEPS_MS, count=STEP_BATCHES, warmup=WARMUP_BATCHES
+) -> UtilisationResult:
+    """A recipe's training loop with its model step emulated, step time by step time, on one
+    loader past its first batch and `warmup` more (the cache built first, as for run_recipe)."""
+    framework.prepare(spec)
+    batches = framework.batches(spec)
+    for _ in range(1 + warmup):
+        next(batches)
+    utilisation = [emulated_training(batches, ms / 1000, count) for ms in steps]
+    batches.close()
+    framework.close()
+    return UtilisationResult(framework.name, spec.num_workers, list(steps), utilisation, count)

@@ -20,7 +20,13 @@ from radibench.measure.process import (
     pin_threads,
     quiet_foreign_notices,
 )
-from radibench.measure.protocol import TIMED_BATCHES, WARMUP_BATCHES, run_protocol, run_recipe
+from radibench.measure.protocol import (
+    TIMED_BATCHES,
+    WARMUP_BATCHES,
+    run_protocol,
+    run_recipe,
+    run_utilisation,
+)
 from radibench.measure.voxels import reference_check
 
 UNAVAILABLE_EXIT = 3  # the child's exit code for NotImplementedError
@@ -37,9 +43,13 @@ def run_in_fresh_process(
     mapping=None,
     recipe: bool = False,
     threads: int | None = None,
+    steps_ms=(),
+    from_dicom: str | None = None,
 ) -> dict:
     """The protocol's JSON result, or {"unavailable": ...} / {"failed": ...}; never raises.
-    `mapping`: RadiObject's ValueMapping as setup_cache detected it, so the child never detects."""
+    `mapping`: RadiObject's ValueMapping as setup_cache detected it, so the child never detects.
+    With `from_dicom` (a folder), `niftis` are the cohort's DICOM series and the child times
+    making what the recipe reads from them there (Framework.from_dicom) instead."""
     command = [sys.executable, "-m", "radibench.measure.runner", framework, *map(str, niftis)]
     command += ["--workers", str(num_workers), "--warmup", str(warmup), "--timed", str(timed)]
     if radiobject_uri:
@@ -50,6 +60,10 @@ def run_in_fresh_process(
         command += ["--recipe"]
     if threads is not None:
         command += ["--threads", str(threads)]
+    if steps_ms:  # run_utilisation: the model step emulated at each step time
+        command += ["--steps-ms", ",".join(map(str, steps_ms))]
+    if from_dicom:
+        command += ["--from-dicom", str(from_dicom)]
     try:
         proc = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=child_env()
@@ -75,19 +89,27 @@ def main(argv=None) -> int:
     parser.add_argument("--timed", type=int, default=TIMED_BATCHES)
     parser.add_argument("--recipe", action="store_true", help="run_recipe, not run_protocol")
     parser.add_argument("--threads", type=int, help="threads per process in every library")
+    parser.add_argument("--steps-ms", help="run_utilisation at these step times (ms, a,b,c)")
+    parser.add_argument("--from-dicom", help="time Framework.from_dicom into this folder")
     args = parser.parse_args(argv)
     pin_threads()
     end_with_parent()  # the benchmark process that runs this may itself be killed
     quiet_foreign_notices()
     from radibench import frameworks
 
+    if args.from_dicom:
+        return _from_dicom(frameworks.recipe(args.framework), args.niftis, args.from_dicom)
     try:
         mapping = frameworks.ValueMapping.from_json(args.mapping) if args.mapping else None
         framework = frameworks.make(args.framework, args.niftis, args.radiobject_uri, mapping)
         framework.import_modules()
         spec = frameworks.LoaderSpec(num_workers=args.workers, threads=args.threads)
-        if args.recipe:  # each framework's own worker start method, as its users get it
+        if args.recipe or args.steps_ms:  # each framework's own start method, as users get it
             spec = dataclasses.replace(spec, start_method=None)
+        if args.steps_ms:
+            steps = [int(ms) for ms in args.steps_ms.split(",")]
+            result = run_utilisation(framework, spec, steps, warmup=args.warmup)
+        elif args.recipe:
             check = reference_check(args.niftis)
             result = run_recipe(framework, spec, len(args.niftis), check, args.warmup, args.timed)
         else:
@@ -96,6 +118,27 @@ def main(argv=None) -> int:
         print(f"unavailable: {exc}", file=sys.stderr)
         return UNAVAILABLE_EXIT
     print(json.dumps(result.to_json()))
+    return 0
+
+
+def _from_dicom(recipe, dicom_dirs, folder) -> int:
+    """Time the recipe's preparation from DICOM in this fresh process, imports excluded."""
+    import importlib
+    import time
+
+    from radibench.data.datasets import write_nifti
+
+    for module in recipe.adapter.modules:
+        importlib.import_module(module)
+    series = [(d, f"subject-{j:03d}") for j, d in enumerate(dicom_dirs)]
+    try:
+        start = time.perf_counter()
+        recipe.adapter.from_dicom(series, folder, recipe.reads, write_nifti)
+        seconds = time.perf_counter() - start
+    except NotImplementedError as exc:
+        print(f"unavailable: {exc}", file=sys.stderr)
+        return UNAVAILABLE_EXIT
+    print(json.dumps({"framework": recipe.name, "subjects": len(series), "seconds": seconds}))
     return 0
 
 

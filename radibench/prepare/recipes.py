@@ -25,6 +25,7 @@ from radibench import suite
 from radibench.data import baselines
 from radibench.frameworks import ADAPTERS, MonaiCache, RadiObject
 from radibench.frameworks import recipe as registered
+from radibench.measure import pagecache
 from radibench.measure.runner import run_in_fresh_process
 from radibench.prepare import outcome
 from radibench.prepare.ingest import detect_mapping, ingest_cohort
@@ -69,11 +70,16 @@ def key(recipe: str, workers: int, subjects: int) -> str:
     return f"{recipe}-{workers}-{subjects}"
 
 
-def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None) -> dict:
+def prepare(
+    recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None, steps_ms=(), cold=False
+) -> dict:
     """run_recipe results per (recipe, workers, cohort size), `rounds` fresh processes each
     (default: processes()), interleaved round by round; None as a size is the dataset's own
-    cohort. What a commit cannot do is recorded per key, never raised; a key whose run fails is
-    not run again in later rounds."""
+    cohort. With `steps_ms`, run_utilisation's instead (the model step emulated at each step
+    time). With `cold`, every file a run reads (its NIfTI files or RadiObject's arrays) is
+    evicted from the page cache before its process starts, and checked gone (pagecache). What a
+    commit cannot do is recorded per key, never raised; a key whose run fails is not run again
+    in later rounds."""
     rounds = processes() if rounds is None else rounds
     data = suite.dataset()
     root = Path(cache_dir or Path.cwd())
@@ -102,18 +108,45 @@ def prepare(recipes, workers=(0,), cohorts=(None,), cache_dir=None, rounds=None)
                     if not _fits(problems, k, recipe, data, subjects):
                         continue
                     files = reads[registered(recipe).reads]
+                    if cold:
+                        try:
+                            pagecache.evict(
+                                [uri] if issubclass(ADAPTERS[recipe], RadiObject) else files
+                            )
+                        except (OSError, pagecache.EvictionError) as exc:
+                            problems[k] = (outcome.FAILED, f"{k}: no cold run: {exc}")
+                            continue
                     run = run_in_fresh_process(
-                        recipe, files, uri, n, mapping=mapping, recipe=True, threads=THREADS
+                        recipe,
+                        files,
+                        uri,
+                        n,
+                        mapping=mapping,
+                        recipe=True,
+                        threads=THREADS,
+                        steps_ms=steps_ms,
                     )
                     cache["runs"].setdefault(k, []).append(run)
-                    if "unavailable" in run or "failed" in run:
-                        problems[k] = (
-                            outcome.NA if "unavailable" in run else outcome.FAILED,
-                            run.get("unavailable") or run["failed"],
-                        )
+                    _record_problem(problems, k, run)
         if uri is not None:
             shutil.rmtree(uri, ignore_errors=True)
     return cache
+
+
+def _record_problem(problems: dict, key: str, run: dict) -> None:
+    """A run the commit could not do (n/a) or that failed, kept under `key` so later rounds
+    skip it and asv shows why."""
+    if "unavailable" in run or "failed" in run:
+        problems[key] = (
+            outcome.NA if "unavailable" in run else outcome.FAILED,
+            run.get("unavailable") or run["failed"],
+        )
+
+
+def per_process(values: list) -> dict | float:
+    """A timing as asv takes it from several fresh processes: its sample list, which asv
+    summarises as a time_ benchmark's (median, 99% interval); one process's value alone."""
+    return {"samples": values, "number": 1} if len(values) > 1 else values[0]
 
 
 def _cohort(problems, root: Path, data, subjects: int, recipes):
@@ -176,21 +209,25 @@ def _fits(problems, k: str, recipe: str, data, subjects: int) -> bool:
     return False
 
 
-def result(cache: dict, recipe: str, workers: int = 0, subjects: int | None = None) -> dict:
-    """One recipe's numbers over its processes (on the dataset's own cohort unless `subjects`
-    says), or what asv should show (n/a, failed). A timing from several processes is asv's
-    sample list ({"samples": [one per process], "number": 1}), which asv summarises as it does
-    a time_ benchmark's; a count is the worst process's (most mismatches, fewest patches)."""
+def _measured_runs(cache: dict, recipe: str, workers: int, subjects: int | None = None) -> list:
+    """Every process's run of one key, or NotImplementedError / the failure asv should show."""
     k = key(recipe, workers, subjects or cache["subjects"])
     outcome.check(cache, recipe)
     outcome.check(cache, k)
     if k not in cache["runs"]:
         raise NotImplementedError(f"{k} was not run")
-    runs = [outcome.measured(run) for run in cache["runs"][k]]
+    return [outcome.measured(run) for run in cache["runs"][k]]
+
+
+def result(cache: dict, recipe: str, workers: int = 0, subjects: int | None = None) -> dict:
+    """One recipe's numbers over its processes (on the dataset's own cohort unless `subjects`
+    says), or what asv should show (n/a, failed). A timing from several processes is asv's
+    sample list ({"samples": [one per process], "number": 1}), which asv summarises as it does
+    a time_ benchmark's; a count is the worst process's (most mismatches, fewest patches)."""
+    runs = _measured_runs(cache, recipe, workers, subjects)
     combined = dict(runs[0])
     for name in TIMED:
-        values = [run[name] for run in runs]
-        combined[name] = {"samples": values, "number": 1} if len(values) > 1 else values[0]
+        combined[name] = per_process([run[name] for run in runs])
     combined["processes"] = len(runs)
     combined["hwm_unread"] = sum(run["hwm_unread"] for run in runs)
     mismatches = [
@@ -200,3 +237,57 @@ def result(cache: dict, recipe: str, workers: int = 0, subjects: int | None = No
     combined["first_batch_mismatches"] = max(mismatches) if mismatches else None
     combined["distinct_patches"] = min(distinct) if distinct else None
     return combined
+
+
+def preparation_kind(recipe: str) -> str:
+    """What a recipe needs made from DICOM: RadiObject's ingest, or NIfTI files (.nii.gz or
+    .nii) that several recipes share."""
+    r = registered(recipe)
+    return "ingest" if issubclass(r.adapter, RadiObject) else r.reads
+
+
+def prepare_from_dicom(recipes, cache_dir=None, rounds=None) -> dict:
+    """The seconds from the cohort's DICOM series to what each recipe reads (Framework.from_dicom:
+    RadiObject's ingest, SimpleITK's conversion to .nii.gz or .nii), once per kind of
+    preparation in each of `rounds` fresh processes (default: processes()), interleaved."""
+    rounds = processes() if rounds is None else rounds
+    data = suite.dataset()
+    root = Path(cache_dir or Path.cwd())
+    cache = {"dataset": data.name, "subjects": len(data.subjects), "problems": {}, "runs": {}}
+    problems = cache["problems"]
+    outcome.deselect(problems, recipes, family)
+    outcome.deselect(problems, recipes, env=suite.RECIPES_ENV)
+    kinds = {}  # kind -> the first selected recipe needing it (who makes it)
+    for recipe in recipes:
+        if recipe not in problems:
+            kinds.setdefault(preparation_kind(recipe), recipe)
+    dicom_dirs = [str(s.train_dicom_dir) for s in data.subjects]
+    for round_ in range(rounds):
+        for kind, recipe in kinds.items():
+            if kind in problems:
+                continue
+            folder = root / f"from-dicom-{round_}-{kind.strip('.')}"
+            folder.mkdir(parents=True, exist_ok=True)
+            run = run_in_fresh_process(recipe, dicom_dirs, from_dicom=folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            cache["runs"].setdefault(kind, []).append(run)
+            _record_problem(problems, kind, run)
+    return cache
+
+
+def preparation(cache: dict, recipe: str) -> dict | float:
+    """Seconds from DICOM to what `recipe` reads, one sample per process; or what asv shows."""
+    kind = preparation_kind(recipe)
+    outcome.check(cache, recipe)
+    outcome.check(cache, kind)
+    return per_process([outcome.measured(run)["seconds"] for run in cache["runs"][kind]])
+
+
+def accelerator_wait(cache: dict, recipe: str, workers: int, step_ms: int) -> dict | float:
+    """1 - accelerator utilisation at `step_ms` (the share of the wall time the emulated
+    accelerator waits for data, lower is better as asv draws it), one sample per process; or
+    what asv should show."""
+    runs = _measured_runs(cache, recipe, workers)
+    if step_ms not in runs[0]["steps_ms"]:
+        raise NotImplementedError(f"{recipe} with {workers} workers: no run at a {step_ms} ms step")
+    return per_process([1 - run["utilisation"][run["steps_ms"].index(step_ms)] for run in runs])

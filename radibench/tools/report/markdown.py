@@ -5,6 +5,7 @@ figure is printed by units.number, with its interval and no more digits than it 
 from __future__ import annotations
 
 from radibench import frameworks
+from radibench.measure.protocol import AU_TARGET
 from radibench.tools.asv_results import Value
 from radibench.tools.report import units
 from radibench.tools.report.summary import (
@@ -13,6 +14,7 @@ from radibench.tools.report.summary import (
     KIND,
     RADIOBJECT,
     RECIPE_METRICS,
+    in_order,
     workers_counts,
 )
 
@@ -51,6 +53,13 @@ def _figure(row: dict, key: str) -> str:
     if key == "first_batch":
         text += (
             f" (cache build {units.with_unit(row['cache_build'], 'time')} + cold start "
+            f"{units.with_unit(row['cold_start'], 'time')})"
+        )
+    if key == "from_dicom":
+        text += (
+            f" ({'ingest' if row['framework'] == RADIOBJECT else 'conversion'} "
+            f"{units.with_unit(row['preparation'], 'time')} + cache build "
+            f"{units.with_unit(row['cache_build'], 'time')} + cold start "
             f"{units.with_unit(row['cold_start'], 'time')})"
         )
     return text
@@ -268,6 +277,8 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
             "",
         ]
     lines += _ladder(section["ladder"])
+    lines += _cold(section.get("cold", {"rows": []}))
+    lines += _keeping_busy(section.get("utilisation", []), section.get("keeping_busy", []))
     if cohorts:
         lines += ["### Cohort scaling", ""]
         lines += [f"- {s}" for s in trend_sentences(section)] + [""]
@@ -279,6 +290,88 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
     if section["sources"]:
         lines += ["Sources: " + "; ".join(f"`{n}`" for n in section["sources"]), ""]
     return lines
+
+
+def _cold(cold: dict) -> list[str]:
+    """The cold page cache's regimes and tables (regimes.ColdCache), beside the warm ones."""
+    if not cold["rows"]:
+        return []
+    lines = [
+        "### From a cold page cache",
+        "",
+        "The same runs with every file each reads (its NIfTI files, or RadiObject's arrays) "
+        "evicted from the page cache before its process starts and checked gone "
+        "(`regimes.ColdCache`: posix_fadvise DONTNEED, then mincore), as after a reboot or "
+        "with a cohort larger than RAM.",
+        "",
+    ]
+    lines += [f"- Cold: {s}" for s in regime_sentences(cold)] + [""]
+    for workers in workers_counts(cold["rows"]):
+        here = [r for r in cold["rows"] if r["workers"] == workers]
+        lead = [("recipe", [r["recipe"] for r in here]), ("set", [r["set"] for r in here])]
+        lines += [f"#### Cold, {workers} workers", ""]
+        lines += _table(here, lead, RECIPE_METRICS, NA_RUN) + [""]
+    return lines
+
+
+def busy_sentences(verdicts: list[dict]) -> list[str]:
+    """Per step time: which recipes keep the emulated accelerator at AU_TARGET or more (their
+    AU interval at or above it), which are within their interval of it, and the memory each
+    needs (summary.keeping_busy)."""
+
+    def named(rows: list[dict]) -> str:
+        return ", ".join(
+            f"{_who(r['recipe'])} at {r['workers']} workers "
+            f"(AU {units.number(r['utilisation'], 'ratio')}, peak memory "
+            f"{units.with_unit(r['peak_memory'], 'memory')})"
+            for r in rows
+        )
+
+    target = f"{AU_TARGET:.0%}"
+    out = []
+    for v in verdicts:
+        if not v["measured"]:
+            continue
+        text = f"At a {v['step_ms']} ms step, "
+        text += (
+            f"these keep AU at {target} or more: {named(v['keep'])}"
+            if v["keep"]
+            else f"no recipe keeps AU at {target} or more measurably"
+        )
+        if v["maybe"]:
+            text += f"; no measurable difference from {target}: {named(v['maybe'])}"
+        out.append(text + f" ({v['measured']} measured).")
+    return out
+
+
+def _keeping_busy(util: list[dict], verdicts: list[dict]) -> list[str]:
+    """The accelerator-utilisation section: the sentences, then AU per recipe and step time."""
+    if not util:
+        return []
+    steps = sorted(dict.fromkeys(r["step_ms"] for r in util), key=in_order)
+    lines = [
+        "### Keeping an accelerator busy",
+        "",
+        "The training loop with the model step emulated by sleeping after each batch, as MLPerf "
+        "Storage emulates its accelerators (`regimes.Utilisation`): accelerator utilisation "
+        "(AU) = compute time / wall time over 10 steps past the warm-up, MLPerf Storage's pass "
+        f"at {AU_TARGET:.0%}. Peak memory is the recipe's at that worker count (above).",
+        "",
+    ]
+    lines += [f"- {s}" for s in busy_sentences(verdicts)] + [""]
+    lines += [
+        "| recipe | workers | " + " | ".join(f"AU at {s} ms" for s in steps) + " |",
+        "|---|---|" + "---|" * len(steps),
+    ]
+    for recipe, workers in dict.fromkeys((r["recipe"], r["workers"]) for r in util):
+        found = {
+            r["step_ms"]: r["utilisation"]
+            for r in util
+            if (r["recipe"], r["workers"]) == (recipe, workers)
+        }
+        cells = [units.number(found.get(s, Value(None)), "ratio") for s in steps]
+        lines.append(f"| {recipe} | {workers} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _winner_text(found: dict) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from radibench import frameworks
+from radibench.measure.protocol import AU_TARGET
 from radibench.tools.asv_results import Run, Value
 from radibench.tools.report import units
 
@@ -101,10 +102,21 @@ COHORT_METRICS = (
     CACHE_BUILD,
 )
 FIRST_BATCH = Metric("first_batch", "first batch, cache build included", (), "time")
-KIND = {m.key: m.kind for m in (*RECIPE_METRICS, *CHECK_METRICS, FIRST_BATCH)}
+PREPARATION = Metric(
+    "preparation", "from DICOM (ingest or conversion)", ("track_preparation",), "time"
+)
+FROM_DICOM = Metric("from_dicom", "DICOM folder to first batch", (), "time")
+KIND = {
+    m.key: m.kind for m in (*RECIPE_METRICS, *CHECK_METRICS, FIRST_BATCH, PREPARATION, FROM_DICOM)
+}
 REGIMES = (  # (metric, what wins it)
     (EPOCH_SAMPLES_PER_S, "the highest samples/s over two epochs (refills included)"),
     (FIRST_BATCH, "the shortest time to a first batch, its cache build included"),
+    (
+        FROM_DICOM,
+        "the shortest time from the DICOM folder to a first batch (ingest or conversion, "
+        "cache build, cold start)",
+    ),
     (PEAK_MEMORY, "the lowest peak memory (PSS)"),
 )
 
@@ -113,17 +125,20 @@ REGIMES = (  # (metric, what wins it)
 
 
 def find(run: Run, module: str, method: str, params: tuple[str, ...], cls: str | None = None):
-    """The benchmark module.<Class>.<method> whose parameter names begin with `params`; when
-    benchmarks.json did not name them (p0, p1, ...), the one of class `cls` (any, if None).
-    Found by method and parameters, not class, so a method may move between classes."""
+    """The benchmark module.<Class>.<method> whose parameter names begin with `params` (any
+    names, when benchmarks.json did not give them: p0, p1, ...), of class `cls` where given,
+    since classes may share a method (regimes.ColdCache is recipes.Recipes, cold). Without
+    `cls`, found by method and parameters, so a method may move between classes."""
     for name in sorted(run.benchmarks):
         bench = run.benchmarks[name]
         parts = name.split(".")
         if len(parts) != 3 or parts[0] != module or parts[2] != method:
             continue
+        if cls not in (None, parts[1]):
+            continue
         names = tuple(bench.param_names)
         unnamed = names == tuple(f"p{i}" for i in range(len(names)))
-        if names[: len(params)] == params or (unnamed and cls in (None, parts[1])):
+        if names[: len(params)] == params or unnamed:
             return bench
     return None
 
@@ -230,18 +245,17 @@ def _sum(a: Value, b: Value) -> Value:
     return Value(a.number + b.number)
 
 
-def recipe_rows(run: Run, missing: list, sources: list) -> tuple[list[dict], dict]:
-    """One row per (recipe, workers) with every metric and the recipe's correctness counts."""
+def training_rows(
+    run: Run, missing: list, sources: list, module: str = "recipes", cls: str = "Recipes"
+) -> list[dict]:
+    """One row per (recipe, workers) with every metric of <module>.<cls> (recipes.Recipes: a
+    warm page cache; regimes.ColdCache: every file evicted first) and the first batch, cache
+    build included."""
     found: dict[str, str] = {}
-    training = _read(run, "recipes", ("recipe", "workers"), RECIPE_METRICS, missing, found)
+    absent: list[str] = []
+    training = _read(run, module, ("recipe", "workers"), RECIPE_METRICS, absent, found, cls)
+    missing += [f"{module}.{cls}.*"] if len(absent) == len(RECIPE_METRICS) else absent
     sources += found.values()
-    found = {}
-    checks_found = _read(run, "recipes", ("recipe",), CHECK_METRICS, missing, found, "Correctness")
-    sources += found.values()
-    checks = {
-        str(c[0]): {m.key: checks_found.get(m.key, {}).get(c, _na()) for m in CHECK_METRICS}
-        for c in _combos(checks_found)
-    }
     rows = []
     for combo in _combos(training):
         recipe = frameworks.recipe(str(combo[0]))
@@ -253,14 +267,33 @@ def recipe_rows(run: Run, missing: list, sources: list) -> tuple[list[dict], dic
         }
         row.update({m.key: training.get(m.key, {}).get(combo, _na()) for m in RECIPE_METRICS})
         row["first_batch"] = _sum(row["cache_build"], row["cold_start"])
-        row.update(checks.get(recipe.name, {m.key: _na() for m in CHECK_METRICS}))
         rows.append(row)
+    return rows
+
+
+def recipe_rows(run: Run, missing: list, sources: list) -> tuple[list[dict], dict]:
+    """training_rows (warm) with each recipe's correctness counts."""
+    rows = training_rows(run, missing, sources)
+    found: dict[str, str] = {}
+    checks_found = _read(run, "recipes", ("recipe",), CHECK_METRICS, missing, found, "Correctness")
+    sources += found.values()
+    checks = {
+        str(c[0]): {m.key: checks_found.get(m.key, {}).get(c, _na()) for m in CHECK_METRICS}
+        for c in _combos(checks_found)
+    }
+    found = {}
+    prepared = _read(run, "regimes", ("recipe",), (PREPARATION,), missing, found, "FromDicom")
+    sources += found.values()
+    for row in rows:
+        row.update(checks.get(row["recipe"], {m.key: _na() for m in CHECK_METRICS}))
+        row["preparation"] = prepared.get(PREPARATION.key, {}).get((row["recipe"],), _na())
+        row["from_dicom"] = _sum(row["preparation"], row["first_batch"])
     return rows, checks
 
 
 def cohort_rows(run: Run, missing: list, sources: list) -> list[dict]:
     names: dict[str, str] = {}
-    found = _read(run, "recipes", ("recipe", "subjects"), COHORT_METRICS, missing, names)
+    found = _read(run, "recipes", ("recipe", "subjects"), COHORT_METRICS, missing, names, "Cohorts")
     sources += names.values()
     rows = []
     for combo in _combos(found):
@@ -269,6 +302,54 @@ def cohort_rows(run: Run, missing: list, sources: list) -> list[dict]:
         row.update({m.key: found.get(m.key, {}).get(combo, _na()) for m in COHORT_METRICS})
         rows.append(row)
     return rows
+
+
+def accelerator_utilisation(wait: Value) -> Value:
+    """AU from the tracked wait (1 - AU): the interval's ends swapped, kept within 0..1."""
+    if wait.missing or not wait.has_interval:
+        return wait if wait.missing else Value(1 - wait.number, samples=wait.samples)
+    low, high = max(0.0, 1 - wait.high), min(1.0, 1 - wait.low)
+    return Value(1 - wait.number, low, high, wait.samples)
+
+
+def utilisation_rows(run: Run, missing: list, sources: list, rows: list[dict]) -> list[dict]:
+    """One row per (recipe, workers, step time): its accelerator utilisation and the recipe's
+    peak memory at that worker count (from its recipe row)."""
+    bench = find(run, "regimes", "track_accelerator_wait", ("recipe", "workers", "step_ms"))
+    if bench is None:
+        missing.append("regimes.*.track_accelerator_wait")
+        return []
+    sources.append(bench.name)
+    memory = {(r["recipe"], r["workers"]): r["peak_memory"] for r in rows}
+    return [
+        {
+            "recipe": str(c[0]),
+            "framework": frameworks.recipe(str(c[0])).framework,
+            "workers": c[1],
+            "step_ms": c[2],
+            "utilisation": accelerator_utilisation(v),
+            "peak_memory": memory.get((str(c[0]), c[1]), _na()),
+        }
+        for c, v in bench.values.items()
+    ]
+
+
+def keeping_busy(util: list[dict]) -> list[dict]:
+    """Per step time: the recipes whose AU interval lies at or above AU_TARGET (they keep the
+    accelerator busy), those whose interval holds it (no measurable difference from the
+    target), and how many were measured."""
+    out = []
+    for step in sorted(dict.fromkeys(r["step_ms"] for r in util), key=in_order):
+        here = [r for r in util if r["step_ms"] == step and not r["utilisation"].missing]
+        keep, maybe = [], []
+        for r in here:
+            low, high = units.interval(r["utilisation"], "ratio")
+            if low >= AU_TARGET:
+                keep.append(r)
+            elif high >= AU_TARGET:
+                maybe.append(r)
+        out.append({"step_ms": step, "keep": keep, "maybe": maybe, "measured": len(here)})
+    return out
 
 
 def workers_counts(rows: list[dict]) -> list:
@@ -363,6 +444,8 @@ def regimes(rows: list[dict]) -> list[dict]:
     for workers in workers_counts(rows):
         here = _at(rows, workers)
         for metric, what in REGIMES:
+            if metric is FROM_DICOM and all(r.get(metric.key, _na()).missing for r in here):
+                continue  # results without recipes.FromDicom: no such regime to speak of
             best, tied = _ranked(here, metric)
             leaders = best + tied
             ours = {r["framework"] == RADIOBJECT for r in leaders}
@@ -462,6 +545,8 @@ def summarize(run: Run) -> dict:
     loader_table = loaders(run, missing)
     rows, checks = recipe_rows(run, missing, sources)
     cohorts = cohort_rows(run, missing, sources)
+    util = utilisation_rows(run, missing, sources, rows)
+    cold = training_rows(run, missing, sources, "regimes", "ColdCache")
     return {
         "machine": run.machine,
         "commit": run.commit,
@@ -481,6 +566,9 @@ def summarize(run: Run) -> dict:
             "cohort_trends": cohort_trends(cohorts),
             "findings": findings(checks),
             "agreement": agreement(loader_table, rows),
+            "cold": {"rows": cold, "regimes": regimes(cold)},
+            "utilisation": util,
+            "keeping_busy": keeping_busy(util),
             "sources": list(dict.fromkeys(sources)),
         },
         "missing": missing,
