@@ -324,12 +324,17 @@ def run_utilisation(
     framework, spec, steps=STEPS_MS, count=STEP_BATCHES, warmup=WARMUP_BATCHES
 ) -> UtilisationResult:
     """A recipe's training loop with its model step emulated, step time by step time, on one
-    loader past its first batch and `warmup` more (the cache built first, as for run_recipe)."""
+    loader past its first batch and `warmup` more (the cache built first, as for run_recipe).
+    At each step time, `warmup` steps first, not counted: a loader's prefetched batches are
+    drained or filled by the step time before it, and a short count would measure that."""
     framework.prepare(spec)
     batches = framework.batches(spec)
     for _ in range(1 + warmup):
         next(batches)
-    utilisation = [emulated_training(batches, ms / 1000, count) for ms in steps]
+    utilisation = []
+    for ms in steps:
+        emulated_training(batches, ms / 1000, warmup)  # settle at this step time
+        utilisation.append(emulated_training(batches, ms / 1000, count))
     batches.close()
     framework.close()
     return UtilisationResult(framework.name, spec.num_workers, list(steps), utilisation, count)

@@ -354,8 +354,9 @@ def _keeping_busy(util: list[dict], verdicts: list[dict]) -> list[str]:
         "",
         "The training loop with the model step emulated by sleeping after each batch, as MLPerf "
         "Storage emulates its accelerators (`regimes.Utilisation`): accelerator utilisation "
-        "(AU) = compute time / wall time over 10 steps past the warm-up, MLPerf Storage's pass "
-        f"at {AU_TARGET:.0%}. Peak memory is the recipe's at that worker count (above).",
+        "(AU) = compute time / wall time over 10 steps, after 3 at the same step time to settle; "
+        f"MLPerf Storage passes a loader at {AU_TARGET:.0%}. Peak memory is the recipe's at "
+        "that worker count (above).",
         "",
     ]
     lines += [f"- {s}" for s in busy_sentences(verdicts)] + [""]
