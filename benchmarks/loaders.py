@@ -22,15 +22,17 @@ class _Loaders:
     params = [["radiobject"]]
     param_names = ["framework"]
     timeout = suite.SETUP_CACHE_TIMEOUT
-    rounds = 1  # track_ numbers come from setup_cache's one run: more rounds would repeat them
+    rounds = 1  # track_ numbers come from setup_cache's processes: more rounds would repeat them
 
     def setup_cache(self):
         return training.prepare_training(FRAMEWORKS)
 
 
 class TrainingLoader(_Loaders):
-    """The study's protocol once per framework and commit, in a fresh process: a new loader, its
-    first batch, 3 warm-up, 20 timed batches, one epoch; every number below is from that run."""
+    """The study's protocol per framework and commit in several fresh processes (5, interleaved
+    across frameworks): a new loader, its first batch, 3 warm-up, 20 timed batches, one epoch;
+    every number below is one sample per process, which asv keeps as their median with its 99%
+    interval (the history's timings with process-level intervals)."""
 
     version = suite.version("training-loader-1")
     unit = "seconds"  # every track_ below but track_rss_delta

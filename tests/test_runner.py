@@ -28,7 +28,7 @@ def test_a_broken_run_comes_back_failed_not_raised(tmp_path):
 def test_results_reach_asv_as_na_or_failed():
     cache = {
         "problems": {"monai": ("n/a", "not selected")},
-        "runs": {"radiobject-0": {"failed": "boom"}, "radiobject-1": {"unavailable": "old"}},
+        "runs": {"radiobject-0": [{"failed": "boom"}], "radiobject-1": [{"unavailable": "old"}]},
     }
     with pytest.raises(NotImplementedError):
         training.protocol(cache, "monai", 0)
@@ -59,3 +59,40 @@ def test_a_missing_api_is_na_and_a_breakage_is_failed():
     with pytest.raises(RuntimeError, match="bad tile"):
         outcome.check({"problems": problems}, "new")
     outcome.check({"problems": problems}, "fine")
+
+
+def test_the_protocols_timings_reach_asv_one_sample_per_process():
+    """The history's timings: the study's protocol in several fresh processes, each timing a
+    sample list asv summarises (median, 99% interval); the marks exact only if every run's is."""
+    runs = [
+        {
+            "seconds_per_sample": s,
+            "cold_start": 1.0,
+            "warm_batch": 0.04,
+            "epoch_seconds": 9.0,
+            "rss_delta": 5,
+            "peak_memory_hwm": 7,
+            "hwm_unread": 0,
+            "num_workers": 0,
+        }
+        for s in (0.010, 0.012, 0.011)
+    ]
+    cache = {"problems": {}, "runs": {"radiobject-0": runs}}
+    result = training.protocol(cache, "radiobject", 0)
+    assert result["seconds_per_sample"] == {"samples": [0.010, 0.012, 0.011], "number": 1}
+    assert result["processes"] == 3 and result["num_workers"] == 0
+    assert exact_peak(result) == {"samples": [7, 7, 7], "number": 1}
+    runs[1]["hwm_unread"] = 1
+    with pytest.raises(RuntimeError, match="not exact"):
+        exact_peak(training.protocol(cache, "radiobject", 0))
+
+
+def test_each_selected_framework_runs_once_per_round(quick, data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
+    monkeypatch.setenv("RADIBENCH_DATA", str(data_root))
+    monkeypatch.setenv("RADIBENCH_FRAMEWORKS", "monai")
+    cache = training.prepare_training(
+        ["radiobject", "monai"], cache_dir=tmp_path, rounds=2, timed=2
+    )
+    assert list(cache["runs"]) == ["monai-0"] and len(cache["runs"]["monai-0"]) == 2
+    assert training.protocol(cache, "monai", 0)["cold_start"]["number"] == 1

@@ -78,10 +78,11 @@ def resident_bytes(paths: Iterable[str | os.PathLike]) -> int:
     return total
 
 
-def evict(paths: Iterable[str | os.PathLike]) -> int:
-    """Write the files' pages back, drop them from the page cache and check that none stayed;
-    returns the bytes the files hold. EvictionError if any page stayed (mapped elsewhere)."""
-    files = files_of(paths)
+def drop(files: Iterable[str | os.PathLike]) -> None:
+    """Write back and drop the files' pages from the page cache, unchecked (what stays mapped
+    elsewhere stays: evict checks)."""
+    if not hasattr(os, "posix_fadvise"):
+        raise NotImplementedError("no posix_fadvise here: cannot evict the page cache")
     for path in files:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -89,6 +90,13 @@ def evict(paths: Iterable[str | os.PathLike]) -> int:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
+
+
+def evict(paths: Iterable[str | os.PathLike]) -> int:
+    """Drop the files' pages (every file under `paths`) and check that none stayed; returns the
+    bytes the files hold. EvictionError if any page stayed (mapped by a running process)."""
+    files = files_of(paths)
+    drop(files)
     left = resident_bytes(files)
     if left:
         raise EvictionError(

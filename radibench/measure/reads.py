@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import os
 
 import numpy as np
 
+from radibench.measure import pagecache
 from radibench.measure.counters import rss_bytes
 
 TIMED, WARMUP = 0, 1  # volume indices
@@ -85,16 +85,9 @@ def warm(reader, read: Read) -> None:
 
 def evict(paths) -> None:
     """Drop the page cache of `paths` (posix_fadvise DONTNEED: clean pages of these files only,
-    nothing else on the machine). NotImplementedError where the platform has no fadvise."""
-    if not hasattr(os, "posix_fadvise"):
-        raise NotImplementedError("no posix_fadvise here: cannot evict the page cache")
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fdatasync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
+    nothing else on the machine; pagecache.drop). NotImplementedError where the platform has no
+    fadvise."""
+    pagecache.drop(paths)
 
 
 def rss_delta(reader, read: Read) -> int:

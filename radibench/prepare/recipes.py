@@ -26,17 +26,13 @@ from radibench.data import baselines
 from radibench.frameworks import ADAPTERS, MonaiCache, RadiObject
 from radibench.frameworks import recipe as registered
 from radibench.measure import pagecache
-from radibench.measure.runner import run_in_fresh_process
+from radibench.measure.runner import per_process, processes, run_in_fresh_process
 from radibench.prepare import outcome
 from radibench.prepare.ingest import detect_mapping, ingest_cohort
 
 THREADS = 1  # threads per process in every library, TileDB included: the equal budget
 MEMORY_BUDGET_ENV = "RADIBENCH_MEMORY_BUDGET_GB"
 MEMORY_BUDGET_GB = 8.0  # what an in-memory cache may hold (a training node's share of RAM)
-PROCESSES_ENV = "RADIBENCH_PROCESSES"
-# Fresh processes per recipe: with 5, the median's 99% interval spans the processes' range
-# (asv extends it beyond the range by its Laplace model); the recipe comparison asks at least 5.
-PROCESSES = 5
 # What varies with the host and is summarised over processes; the rest are counts.
 TIMED = (
     "seconds_per_sample",
@@ -52,14 +48,6 @@ TIMED = (
 def family(recipe: str) -> str:
     """The framework a recipe belongs to (RADIBENCH_FRAMEWORKS selects frameworks)."""
     return registered(recipe).framework
-
-
-def processes() -> int:
-    """Fresh processes per recipe and worker count (RADIBENCH_PROCESSES, default PROCESSES)."""
-    value = os.environ.get(PROCESSES_ENV, str(PROCESSES))
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{PROCESSES_ENV}={value!r}: give a whole number of processes, 1 or more")
-    return int(value)
 
 
 def memory_budget() -> float:
@@ -141,12 +129,6 @@ def _record_problem(problems: dict, key: str, run: dict) -> None:
             outcome.NA if "unavailable" in run else outcome.FAILED,
             run.get("unavailable") or run["failed"],
         )
-
-
-def per_process(values: list) -> dict | float:
-    """A timing as asv takes it from several fresh processes: its sample list, which asv
-    summarises as a time_ benchmark's (median, 99% interval); one process's value alone."""
-    return {"samples": values, "number": 1} if len(values) > 1 else values[0]
 
 
 def _cohort(problems, root: Path, data, subjects: int, recipes):
