@@ -16,23 +16,21 @@ FRAMEWORKS = list(STUDY)  # the study's recipes; the best ones are in recipes.py
 
 class _Loaders:
     """One setup_cache (ingest + the protocol per framework) for the classes below; RadiObject
-    only: the peers, measured at HEAD and the releases, would set each graph's y axis (~0.7 s
-    over ~20 ms) and step the grid's thumbnail (a mean over parameters). StudyPeers has them."""
+    only: the peers (at HEAD and the releases) would set each graph's y axis (~0.7 s over
+    ~20 ms) and the thumbnail (a mean over parameters). StudyPeers has them."""
 
     params = [["radiobject"]]
     param_names = ["framework"]
     timeout = suite.SETUP_CACHE_TIMEOUT
-    rounds = 1  # track_ numbers come from setup_cache's processes: more rounds would repeat them
+    rounds = 1  # track_ numbers come from setup_cache's processes: rounds would repeat them
 
     def setup_cache(self):
         return training.prepare_training(FRAMEWORKS)
 
 
 class TrainingLoader(_Loaders):
-    """The study's protocol per framework and commit in several fresh processes (5, interleaved
-    across frameworks): a new loader, its first batch, 3 warm-up, 20 timed batches, one epoch;
-    every number below is one sample per process, which asv keeps as their median with its 99%
-    interval (the history's timings with process-level intervals)."""
+    """The study's protocol (first batch, 3 warm-up, 20 timed, an epoch) per framework in 5
+    fresh processes, interleaved: one sample each, asv keeps their median and 99% interval."""
 
     version = suite.version("training-loader-1")
     unit = "seconds"  # every track_ below but track_rss_delta
