@@ -61,6 +61,18 @@ def test_a_missing_api_is_na_and_a_breakage_is_failed():
     outcome.check({"problems": problems}, "fine")
 
 
+def test_a_run_that_could_not_measure_is_recorded_under_its_key():
+    """What later rounds skip (prepare_training, prepare) and asv shows per key."""
+    problems = {}
+    outcome.record(problems, "monai_cache_threads-2", {"unavailable": "threads at 0 workers"})
+    outcome.record(problems, "torchio-0", {"failed": "exit 134"})
+    outcome.record(problems, "radiobject-0", {"seconds_per_sample": 0.01})
+    assert problems == {
+        "monai_cache_threads-2": ("n/a", "threads at 0 workers"),
+        "torchio-0": ("failed", "exit 134"),
+    }
+
+
 def test_the_protocols_timings_reach_asv_one_sample_per_process():
     """The history's timings: the study's protocol in several fresh processes, each timing a
     sample list asv summarises (median, 99% interval); the marks exact only if every run's is."""

@@ -45,6 +45,15 @@ def check(cache: dict, key: str) -> None:
         raise RuntimeError(message)
 
 
+def record(problems: dict, key: str, run: dict) -> None:
+    """A fresh-process run the commit could not do (n/a) or that failed, kept under `key`, so
+    later rounds skip the key and asv shows why."""
+    if "unavailable" in run:
+        problems[key] = (NA, run["unavailable"])
+    elif "failed" in run:
+        problems[key] = (FAILED, run["failed"])
+
+
 def measured(result: dict) -> dict:
     """A fresh-process run's result (radibench.measure.runner), or what asv should show."""
     if "unavailable" in result:

@@ -71,11 +71,9 @@ def prepare(
     rounds = processes() if rounds is None else rounds
     data = suite.dataset()
     root = Path(cache_dir or Path.cwd())
-    cache = {"dataset": data.name, "subjects": len(data.subjects), "problems": {}, "runs": {}}
+    cache = _empty_cache(data, recipes)
     cache["mappings"] = {}
     problems = cache["problems"]
-    outcome.deselect(problems, recipes, family)
-    outcome.deselect(problems, recipes, env=suite.RECIPES_ENV)
     for size in cohorts:
         subjects = size or len(data.subjects)
         niftis, uri, mapping = _cohort(problems, root, data, subjects, recipes)
@@ -115,20 +113,19 @@ def prepare(
                         steps_ms=steps_ms,
                     )
                     cache["runs"].setdefault(k, []).append(run)
-                    _record_problem(problems, k, run)
+                    outcome.record(problems, k, run)
         if uri is not None:
             shutil.rmtree(uri, ignore_errors=True)
     return cache
 
 
-def _record_problem(problems: dict, key: str, run: dict) -> None:
-    """A run the commit could not do (n/a) or that failed, kept under `key` so later rounds
-    skip it and asv shows why."""
-    if "unavailable" in run or "failed" in run:
-        problems[key] = (
-            outcome.NA if "unavailable" in run else outcome.FAILED,
-            run.get("unavailable") or run["failed"],
-        )
+def _empty_cache(data, recipes) -> dict:
+    """A setup_cache's cache before its first run: the dataset, and n/a for every recipe not
+    selected (RADIBENCH_FRAMEWORKS, RADIBENCH_RECIPES)."""
+    cache = {"dataset": data.name, "subjects": len(data.subjects), "problems": {}, "runs": {}}
+    outcome.deselect(cache["problems"], recipes, family)
+    outcome.deselect(cache["problems"], recipes, env=suite.RECIPES_ENV)
+    return cache
 
 
 def _cohort(problems, root: Path, data, subjects: int, recipes):
@@ -235,10 +232,8 @@ def prepare_from_dicom(recipes, cache_dir=None, rounds=None) -> dict:
     rounds = processes() if rounds is None else rounds
     data = suite.dataset()
     root = Path(cache_dir or Path.cwd())
-    cache = {"dataset": data.name, "subjects": len(data.subjects), "problems": {}, "runs": {}}
+    cache = _empty_cache(data, recipes)
     problems = cache["problems"]
-    outcome.deselect(problems, recipes, family)
-    outcome.deselect(problems, recipes, env=suite.RECIPES_ENV)
     kinds = {}  # kind -> the first selected recipe needing it (who makes it)
     for recipe in recipes:
         if recipe not in problems:
@@ -253,7 +248,7 @@ def prepare_from_dicom(recipes, cache_dir=None, rounds=None) -> dict:
             run = run_in_fresh_process(recipe, dicom_dirs, from_dicom=folder)
             shutil.rmtree(folder, ignore_errors=True)
             cache["runs"].setdefault(kind, []).append(run)
-            _record_problem(problems, kind, run)
+            outcome.record(problems, kind, run)
     return cache
 
 

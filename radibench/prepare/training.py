@@ -66,20 +66,20 @@ def prepare_training(
             if name in problems:
                 continue
             for n in workers:
-                runs = cache["runs"].setdefault(_key(name, n), [])
-                if runs and ("failed" in runs[-1] or "unavailable" in runs[-1]):
+                k = _key(name, n)
+                if k in problems:
                     continue
-                runs.append(
-                    run_in_fresh_process(
-                        name,
-                        cache["niftis"],
-                        cache["radiobject_uri"],
-                        n,
-                        warmup,
-                        timed,
-                        mapping=mapping,
-                    )
+                run = run_in_fresh_process(
+                    name,
+                    cache["niftis"],
+                    cache["radiobject_uri"],
+                    n,
+                    warmup,
+                    timed,
+                    mapping=mapping,
                 )
+                cache["runs"].setdefault(k, []).append(run)
+                outcome.record(problems, k, run)
     return cache
 
 
@@ -90,8 +90,10 @@ def _key(framework: str, workers: int) -> str:
 def protocol(cache: dict, framework: str, workers: int = 0) -> dict:
     """The protocol's numbers over its processes (a timing as asv's sample list, one per
     process; the high-water marks' exactness over all of them), or what asv should show."""
+    k = _key(framework, workers)
     outcome.check(cache, framework)
-    runs = [outcome.measured(run) for run in cache["runs"][_key(framework, workers)]]
+    outcome.check(cache, k)
+    runs = [outcome.measured(run) for run in cache["runs"][k]]
     combined = dict(runs[0])
     for name in TIMED:
         combined[name] = per_process([run[name] for run in runs])
