@@ -83,12 +83,13 @@ def test_asv_check_accepts_the_suite():
 
 
 def test_pr_check_gates_what_the_suite_names():
-    from radibench.suite import GATE_FACTOR, GATED
+    from radibench.suite import GATE_FACTOR, GATE_PROCESSES, GATED
 
     text = (ROOT / ".github" / "workflows" / "pr-check.yml").read_text()
     assert re.search(rf'^\s*FACTOR: "{re.escape(GATE_FACTOR)}"', text, flags=re.MULTILINE)
     gated = re.search(r"^\s*GATED: '([^']*)'", text, flags=re.MULTILINE)
     assert gated and gated.group(1) == GATED
+    assert re.search(rf'^\s*RADIBENCH_PROCESSES: "{GATE_PROCESSES}"', text, flags=re.MULTILINE)
     assert "radibench gate" in text
     for name in GATED.split("|"):  # every gated benchmark exists
         module, cls, method = name.replace("\\", "").split(".")
@@ -102,7 +103,8 @@ def test_nightly_measures_the_history_the_suite_names():
     text = (ROOT / ".github" / "workflows" / "nightly.yml").read_text()
     history = re.search(r"^\s*HISTORY: '([^']*)'", text, flags=re.MULTILINE)
     assert history and history.group(1) == HISTORY
-    run = 'RADIBENCH_FRAMEWORKS=radiobject .venv/bin/asv run HASHFILE:shard.txt -b "$HISTORY"'
+    run = 'RADIBENCH_FRAMEWORKS=radiobject .venv/bin/asv run HASHFILE:shard.txt -b "$HISTORY" '
+    run += "--record-samples"
     assert run in text
     names = json.loads((ROOT / "results" / "benchmarks.json").read_text())
     chosen = {name for name in names if re.search(HISTORY, name)}

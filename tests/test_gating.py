@@ -22,6 +22,7 @@ import pytest
 from radibench.suite import (
     COUNT_FACTOR,
     GATE_FACTOR,
+    GATE_PROCESSES,
     GATED,
     GATES,
     INSTRUCTIONS_FACTOR,
@@ -75,7 +76,14 @@ def check(history, tmp_path_factory, quick, data_root):
     def run(base, head, *gates):
         work = tmp_path_factory.mktemp("gate")
         profiles = str(work / "profiles")
-        workspace = Workspace(repo, work, data_root, "gate", RADIBENCH_PROFILES=profiles)
+        workspace = Workspace(
+            repo,
+            work,
+            data_root,
+            "gate",
+            RADIBENCH_PROFILES=profiles,
+            RADIBENCH_PROCESSES=GATE_PROCESSES,
+        )
         bench = "|".join(gates) or GATED
         proc = workspace.asv(
             "continuous",
