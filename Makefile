@@ -32,7 +32,7 @@ bench bench-all: venv
 	$(BIN)/radibench data --profile $(PROFILE)
 	$(BIN)/radibench machine
 	RADIBENCH_RECIPES="$(RECIPES)" $(BIN)/asv --config $$($(BIN)/radibench source --config) \
-		run --show-stderr -b "$(BENCHMARKS)" \
+		run --record-samples --show-stderr -b "$(BENCHMARKS)" \
 		--machine $$($(BIN)/radibench machine --name) "$$($(BIN)/radibench source --newest)^!"
 	$(BIN)/asv --config $$($(BIN)/radibench source --config) publish
 	@$(BIN)/radibench report --answer --results-dir $$($(BIN)/radibench source --results-dir) \

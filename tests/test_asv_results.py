@@ -32,6 +32,23 @@ def test_values_outcomes_and_intervals(tmp_path):
     assert bench.value("torchio", 0).outcome == "n/a"  # not in the grid at all
 
 
+def test_the_samples_asv_recorded_are_kept_with_their_value(tmp_path):
+    folder = write_results(
+        tmp_path,
+        {
+            "recipes.Recipes.track_seconds_per_sample": {
+                "param_names": ["recipe", "workers"],
+                "values": {("radiobject", 0): [0.012, 0.010, 0.011], ("monai", 0): 0.5},
+            }
+        },
+    )
+    (run,) = asv_results.read_folder(folder / "test-machine")
+    bench = run.benchmarks["recipes.Recipes.track_seconds_per_sample"]
+    assert bench.value("radiobject", 0).sample_values == (0.012, 0.010, 0.011)
+    assert bench.value("radiobject", 0).samples == 3
+    assert bench.value("monai", 0).sample_values == ()
+
+
 def test_a_lone_null_fails_every_combination_and_a_malformed_row_is_left_out(tmp_path):
     folder = write_results(
         tmp_path,

@@ -11,6 +11,7 @@ pins the whole document on the recipes fixture; regenerate it on purpose with
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -244,3 +245,31 @@ def test_the_dicom_folder_to_first_batch_regime_adds_the_preparation(tmp_path):
 def test_no_dicom_regime_without_its_results(tmp_path):
     _, md = build(tmp_path, recipes({("monai_cache", 0): (1.0, 0.9, 1.1)}, "track_cold_start"))
     assert "DICOM folder" not in md
+
+
+def test_the_recorded_samples_say_how_wide_the_intervals_are_and_how_many_processes_to_run(
+    tmp_path,
+):
+    """Log-scale SDs 0.1 and 0 over 3 processes each: pooled sqrt(0.02 / 4) = 7%; the median's
+    99% half-width 3.23 x 0.0707 / sqrt(3) = 13%; ±10% needs (3.23 x 0.0707 / 0.1)^2 = 5.2: 6."""
+    e = math.exp
+    _, md = build(
+        tmp_path,
+        recipes(
+            {
+                ("radiobject_random", 0): [10 * MS * e(-0.1), 10 * MS, 10 * MS * e(0.1)],
+                ("monai_cache", 0): [2 * MS, 2 * MS, 2 * MS],
+            },
+            "track_seconds_per_sample",
+        ),
+    )
+    section = md.split("### How many processes", 1)[1].split("###", 1)[0]
+    assert "spread by 7% " in section and "pooled over 2 configurations" in section
+    assert "the widest: radiobject_random at 0 workers, 10%" in section
+    assert "With 3 processes the median's 99% interval is then about ±13%" in section
+    assert "for ±10%, 6 processes would be needed" in section
+
+
+def test_no_process_count_is_judged_without_recorded_samples(tmp_path):
+    _, md = build(tmp_path, recipes({("radiobject_random", 0): (10 * MS, 9 * MS, 11 * MS)}))
+    assert "### How many processes" not in md

@@ -30,14 +30,16 @@ class Value:
     """One measured number with asv's 99% confidence interval of its median, if recorded.
 
     `samples` is asv's stats "repeat": the samples the median was taken over (for a benchmark
-    that returns one value per fresh process, the processes). `outcome` says why `number` is
-    None: "n/a" (skipped: not selected, or the commit lacks the API) or "failed"."""
+    that returns one value per fresh process, the processes); `sample_values`, the samples
+    themselves where asv recorded them (`asv run --record-samples`). `outcome` says why
+    `number` is None: "n/a" (skipped: not selected, or the commit lacks the API) or "failed"."""
 
     number: float | None
     low: float | None = None
     high: float | None = None
     samples: int | None = None
     outcome: str = OK
+    sample_values: tuple[float, ...] = ()
 
     @property
     def missing(self) -> bool:
@@ -138,7 +140,7 @@ def _values(row: _Row) -> dict[tuple, Value] | None:
     if not isinstance(values, list) or len(values) != len(combos):
         return None
     lows, highs = row.column("stats_ci_99_a"), row.column("stats_ci_99_b")
-    repeats = row.column("stats_repeat")
+    repeats, recorded = row.column("stats_repeat"), row.column("samples")
     out = {}
     for i, (combo, raw) in enumerate(zip(combos, values, strict=True)):
         number = _number(raw)
@@ -151,7 +153,8 @@ def _values(row: _Row) -> dict[tuple, Value] | None:
         elif number >= 0:  # every quantity here is a time, size, count or ratio: never below 0
             low = max(low, 0.0)  # asv's model extends a wide interval of few samples below 0
         repeat = _nth(repeats, i)
-        out[combo] = Value(number, low, high, int(repeat) if repeat else None)
+        kept = tuple(x for x in map(_number, _nth(recorded, i) or ()) if x is not None)
+        out[combo] = Value(number, low, high, int(repeat) if repeat else None, sample_values=kept)
     return out
 
 

@@ -12,6 +12,7 @@ from radibench.tools.report.summary import (
     CHECK_METRICS,
     COHORT_METRICS,
     KIND,
+    MEDIAN_HALF_WIDTH_99,
     RADIOBJECT,
     RECIPE_METRICS,
     in_order,
@@ -276,6 +277,7 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
             "recipe (`recipes.Correctness`, the worst process) and shown in every worker table.",
             "",
         ]
+    lines += _spread(section.get("spread"))
     lines += _ladder(section["ladder"])
     lines += _cold(section.get("cold", {"rows": []}))
     lines += _keeping_busy(section.get("utilisation", []), section.get("keeping_busy", []))
@@ -290,6 +292,32 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
     if section["sources"]:
         lines += ["Sources: " + "; ".join(f"`{n}`" for n in section["sources"]), ""]
     return lines
+
+
+def spread_sentences(spread: dict | None) -> list[str]:
+    """What the recorded samples say about the number of processes behind every interval."""
+    if not spread:
+        return []
+    widest = spread["widest"]
+    n, needed = spread["processes"], spread["needed"]
+    enough = "enough" if needed <= n else f"{needed} processes would be needed"
+    return [
+        f"Between fresh processes of the same recipe and workers, seconds per sample spread by "
+        f"{spread['pooled_sd']:.0%} (standard deviation on a log scale, pooled over "
+        f"{spread['configurations']} configurations; the widest: {widest['recipe']} at "
+        f"{widest['workers']} workers, {widest['sd']:.0%}).",
+        f"With {n} processes the median's 99% interval is then about "
+        f"±{spread['half_width']:.0%} (normal approximation: "
+        f"{MEDIAN_HALF_WIDTH_99:.2f} standard deviations / √n); for ±{spread['target']:.0%}, "
+        f"{enough}.",
+    ]
+
+
+def _spread(spread: dict | None) -> list[str]:
+    said = spread_sentences(spread)
+    if not said:
+        return []
+    return ["### How many processes", "", *[f"- {s}" for s in said], ""]
 
 
 def _cold(cold: dict) -> list[str]:

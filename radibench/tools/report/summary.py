@@ -10,6 +10,7 @@ winners come from units.ranking, so a difference inside the intervals is a tie, 
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -538,6 +539,52 @@ def agreement(loader_table: dict, rows: list[dict]) -> list[dict]:
     return out
 
 
+# The 99% half-width of a median of n normal samples, in standard deviations times sqrt(n):
+# 2.576 (99% two-sided) x 1.2533 (the median's standard error over the mean's).
+MEDIAN_HALF_WIDTH_99 = 2.576 * 1.2533
+SPREAD_TARGET = 0.10  # the half-width, relative, that the process count is judged against
+
+
+def process_spread(run: Run) -> dict | None:
+    """How much one fresh process's seconds per sample differs from the next's for the same
+    recipe and workers (recipes.Recipes), from the samples asv recorded: the log-scale standard
+    deviation (relative) pooled over the configurations, the widest one's, the median's 99%
+    half-width at the processes used, and the processes a SPREAD_TARGET half-width needs. None
+    without recorded samples (`asv run --record-samples`)."""
+    bench = find(run, "recipes", "track_seconds_per_sample", ("recipe", "workers"), "Recipes")
+    groups = {
+        combo: [math.log(x) for x in value.sample_values]
+        for combo, value in (bench.values.items() if bench else ())
+        if len(value.sample_values) >= 2 and min(value.sample_values) > 0
+    }
+    if not groups:
+        return None
+
+    def squares(logs: list[float]) -> float:
+        mean = sum(logs) / len(logs)
+        return sum((x - mean) ** 2 for x in logs)
+
+    pooled = math.sqrt(
+        sum(squares(g) for g in groups.values()) / sum(len(g) - 1 for g in groups.values())
+    )
+    widest = max(groups, key=lambda c: squares(groups[c]) / (len(groups[c]) - 1))
+    processes = sorted(len(g) for g in groups.values())[len(groups) // 2]
+    return {
+        "benchmark": bench.name,
+        "configurations": len(groups),
+        "processes": processes,
+        "pooled_sd": pooled,
+        "widest": {
+            "recipe": str(widest[0]),
+            "workers": widest[1],
+            "sd": math.sqrt(squares(groups[widest]) / (len(groups[widest]) - 1)),
+        },
+        "half_width": MEDIAN_HALF_WIDTH_99 * pooled / math.sqrt(processes),
+        "target": SPREAD_TARGET,
+        "needed": math.ceil((MEDIAN_HALF_WIDTH_99 * pooled / SPREAD_TARGET) ** 2),
+    }
+
+
 def summarize(run: Run) -> dict:
     """Everything report.md and the charts show, as plain data (also written as summary.json)."""
     missing: list[str] = []
@@ -569,6 +616,7 @@ def summarize(run: Run) -> dict:
             "cold": {"rows": cold, "regimes": regimes(cold)},
             "utilisation": util,
             "keeping_busy": keeping_busy(util),
+            "spread": process_spread(run),
             "sources": list(dict.fromkeys(sources)),
         },
         "missing": missing,
