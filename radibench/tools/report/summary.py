@@ -564,10 +564,10 @@ def process_spread(run: Run) -> dict | None:
         mean = sum(logs) / len(logs)
         return sum((x - mean) ** 2 for x in logs)
 
-    pooled = math.sqrt(
-        sum(squares(g) for g in groups.values()) / sum(len(g) - 1 for g in groups.values())
-    )
-    widest = max(groups, key=lambda c: squares(groups[c]) / (len(groups[c]) - 1))
+    variance = {combo: squares(g) / (len(g) - 1) for combo, g in groups.items()}
+    dof = {combo: len(g) - 1 for combo, g in groups.items()}
+    pooled = math.sqrt(sum(variance[c] * dof[c] for c in groups) / sum(dof.values()))
+    widest = max(variance, key=variance.get)
     processes = sorted(len(g) for g in groups.values())[len(groups) // 2]
     return {
         "benchmark": bench.name,
@@ -577,7 +577,7 @@ def process_spread(run: Run) -> dict | None:
         "widest": {
             "recipe": str(widest[0]),
             "workers": widest[1],
-            "sd": math.sqrt(squares(groups[widest]) / (len(groups[widest]) - 1)),
+            "sd": math.sqrt(variance[widest]),
         },
         "half_width": MEDIAN_HALF_WIDTH_99 * pooled / math.sqrt(processes),
         "target": SPREAD_TARGET,
