@@ -1,6 +1,7 @@
 """Shared fixtures: the quick dataset, generated once per test session into a temporary root."""
 
 import os
+import pickle
 
 import pytest
 
@@ -73,3 +74,25 @@ def keeps_the_chosen_source():
 # `directory` over HTTP on an ephemeral loopback port: the dashboard tests serve html/ as
 # `make screenshot` does.
 serving = screenshot.serving
+
+
+@pytest.fixture(scope="session")
+def storage_cache(tmp_path_factory, quick, data_root):
+    """The storage module's cohort ingested on disk and into local S3 (prepare_storage.prepare,
+    without the protocol runs), pickled as asv hands it to benchmark processes."""
+    from radibench.prepare import storage
+
+    folder = tmp_path_factory.mktemp("storage-cache")
+    # No real bucket here, even a developer's (s3-real: tests/test_s3_real.py).
+    env = {"RADIBENCH_PROFILE": "quick", "RADIBENCH_DATA": str(data_root), "RADIBENCH_S3_URI": ""}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        cache = storage.prepare(folder)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert cache["problems"].keys() == {"s3-real"}, cache["problems"]  # n/a: no bucket named
+    path = folder / "cache.pickle"
+    path.write_bytes(pickle.dumps(cache))
+    return path

@@ -54,9 +54,8 @@ BENCHMARK_PROCESS = textwrap.dedent(
     cache = pickle.load(open(sys.argv[1], "rb"))
     bench = S3VersusLocal()
     bench.setup(cache, "s3-real", 0)
-    start = time.perf_counter()
-    bench.time_first_batch(cache, "s3-real", 0)
-    seconds = time.perf_counter() - start
+    S3VersusLocal.track_cold_start.setup(cache, "s3-real", 0)
+    seconds = bench.track_cold_start(cache, "s3-real", 0)  # setup_cache's fresh process
     nbytes = bench.track_bytes_per_batch(cache, "s3-real", 0)
     try:
         S3VersusLocal.track_requests_per_batch.setup(cache, "s3-real", 0)
@@ -195,8 +194,9 @@ def test_wrong_credentials_are_named_never_shown(no_aws, tmp_path, account):
 
 
 def test_s3_real_measures_through_the_benchmark_and_is_removed(tmp_path, quick, data_root, account):
-    """setup_cache (as asv runs it: its own process, cwd its folder), one benchmark process for
-    s3-real, then asv removing the folder (the cache_cleanup plugin) removes the prefix."""
+    """setup_cache (as asv runs it: its own process, cwd its folder; it times every storage in
+    fresh processes), one benchmark process for s3-real, then asv removing the folder (the
+    cache_cleanup plugin) removes the prefix."""
     import asv.util
 
     import radibench.asv_plugins.cache_cleanup  # noqa: F401 - wraps asv.util.long_path_rmtree
@@ -205,6 +205,7 @@ def test_s3_real_measures_through_the_benchmark_and_is_removed(tmp_path, quick, 
     client.put_object(Bucket=BUCKET, Key=f"{BASE}/someone-elses", Body=b"keep")
     env = {**os.environ, **real_env(account.endpoint, token=False)}
     env.update(RADIBENCH_PROFILE="quick", RADIBENCH_DATA=str(data_root), PYTHONPATH=str(ROOT))
+    env.update(RADIBENCH_PROCESSES="1")  # the timings' runs: one process per storage here
     env.pop("RADIBENCH_FRAMEWORKS", None)
     folder = tmp_path / "setup-cache"
     folder.mkdir()
@@ -227,7 +228,7 @@ def test_s3_real_measures_through_the_benchmark_and_is_removed(tmp_path, quick, 
     outputs += [proc.stdout, proc.stderr]
     assert proc.returncode == 0, proc.stderr[-3000:]
     cache = pickle.loads(cache_file.read_bytes())
-    assert "s3-real" not in cache["problems"], cache["problems"]
+    assert not cache["problems"], cache["problems"]  # every storage measured, real S3 too
     prefix = cache["s3_real_prefix"]
     assert prefix.startswith(f"{BASE}/radibench-")
     listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/")

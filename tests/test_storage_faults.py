@@ -7,8 +7,6 @@ server nor the latency proxy outlives it; and the next benchmark process, like a
 starts its own server on the same data and measures again.
 """
 
-import os
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -25,13 +23,15 @@ SCRIPT = textwrap.dedent(
     """
     import os, pickle, signal, sys, time
     from benchmarks.storage import S3VersusLocal
+    from radibench.prepare.storage import connect
 
     cache = pickle.load(open(sys.argv[1], "rb"))
     fault = sys.argv[2]
     bench = S3VersusLocal()
     bench.setup(cache, "s3-lan", 0)
-    bench.time_warm_batch(cache, "s3-lan", 0)  # a healthy server first
-    server, proxy = bench.link.server, bench.link.proxy
+    bench.track_requests_per_batch(cache, "s3-lan", 0)  # a healthy server first
+    link = connect(cache, "s3-lan")  # the process's own server and proxy
+    server, proxy = link.server, link.proxy
     print("PIDS", server.proc.pid, proxy.proc.pid, flush=True)
     if fault == "dies":
         os.kill(server.proc.pid, signal.SIGKILL)
@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent(
         os.kill(server.proc.pid, signal.SIGSTOP)
     start = time.monotonic()
     try:
-        bench.time_warm_batch(cache, "s3-lan", 0)
+        bench.track_requests_per_batch(cache, "s3-lan", 0)
     except Exception as exc:
         print("FAILED", round(time.monotonic() - start, 1), type(exc).__name__, exc, flush=True)
         sys.exit(1)
@@ -51,27 +51,6 @@ SCRIPT = textwrap.dedent(
 def _pid_alive(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory, quick, data_root):
-    """setup_cache of the storage module: the cohort ingested on disk and into S3."""
-    from radibench.prepare import storage
-
-    folder = tmp_path_factory.mktemp("storage-cache")
-    # No real bucket here, even a developer's (s3-real: tests/test_s3_real.py).
-    env = {"RADIBENCH_PROFILE": "quick", "RADIBENCH_DATA": str(data_root), "RADIBENCH_S3_URI": ""}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        cache = storage.prepare(folder)
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    assert cache["problems"].keys() == {"s3-real"}, cache["problems"]  # n/a: no bucket named
-    path = folder / "cache.pickle"
-    path.write_bytes(pickle.dumps(cache))
-    return path
 
 
 def run_benchmark(cache: Path, fault: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -90,8 +69,8 @@ def run_benchmark(cache: Path, fault: str) -> tuple[subprocess.CompletedProcess,
     ("fault", "says"),
     [("dies", "exited with code -9"), ("hangs", "does not answer HTTP within 1 s: it hangs")],
 )
-def test_broken_server_fails_the_benchmark_clearly_and_leaves_nothing(prepared, fault, says):
-    proc, _ = run_benchmark(prepared, fault)
+def test_broken_server_fails_the_benchmark_clearly_and_leaves_nothing(storage_cache, fault, says):
+    proc, _ = run_benchmark(storage_cache, fault)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]
     failed = next(line for line in proc.stdout.splitlines() if line.startswith("FAILED"))
@@ -106,5 +85,5 @@ def test_broken_server_fails_the_benchmark_clearly_and_leaves_nothing(prepared, 
     assert not any(map(_pid_alive, pids)), f"orphans left: {pids}"
 
     # asv's next benchmark process: its own server on the same data, and it measures.
-    again, _ = run_benchmark(prepared, "none")
+    again, _ = run_benchmark(storage_cache, "none")
     assert again.returncode == 0 and "READ" in again.stdout, (again.stdout + again.stderr)[-3000:]

@@ -8,7 +8,10 @@ may outlive them, so:
   cache folder; the server is stopped, the objects stay on disk: ingest is paid once per commit.
   How the stored voxels map onto the NIfTI files is detected once, on the local copy (the S3
   one is the same commit's ingest of the same files), and given to every adapter.
-- each benchmark process starts its own server on that data dir, plus the latency proxy
+- setup_cache then runs the study's protocol per storage and worker count in several fresh
+  processes, interleaved (run_protocols): one local server for the runs, one latency proxy per
+  profile; the timings reach asv as one sample per process (radibench.prepare.training.protocol).
+- each benchmark process that counts starts its own server on that data dir, plus the latency proxy
   (radibench.storage.netem) for the profile asked for, the first time its setup runs (asv re-runs
   setup before every sample, so they are kept for the life of the process); both die with the
   process (a finalizer at exit, and the kernel's parent-death signal if asv kills it). Servers
@@ -25,18 +28,21 @@ may outlive them, so:
 from __future__ import annotations
 
 import dataclasses
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 from radibench import suite
 from radibench.frameworks import radiobject as radiobject_api
 from radibench.frameworks.mapping import ValueMapping
 from radibench.measure.process import kept
-from radibench.prepare import outcome
+from radibench.measure.runner import processes, run_in_fresh_process
+from radibench.prepare import outcome, training
 from radibench.prepare.ingest import detect_mapping, ingest_cohort, recorded_mapping
 from radibench.storage import s3
 
 S3_KEY = "radiobject-train"
 REAL = "s3-real"
+STORAGES = ("local", "s3-lan", "s3-cloud", REAL)
 
 
 def prepare(cache_dir: Path) -> dict:
@@ -130,6 +136,64 @@ def _ingest_real_s3(cache: dict, cache_dir: Path, subjects) -> None:
             cache["s3_real_seconds"] = ingest_cohort(problems, REAL, uri, subjects)
 
 
+def run_protocols(cache: dict, storages=STORAGES, workers=(0, 2), rounds=None) -> None:
+    """The study's protocol per (storage, worker count) in `rounds` fresh processes (default
+    processes()), interleaved (A B C A B C), into cache["runs"]; a run that fails is recorded
+    under its key and not repeated. Each child reads S3 through its storage's settings in the
+    TILEDB_VFS_S3_* environment, as spawned DataLoader workers do."""
+    rounds = processes() if rounds is None else rounds
+    problems, runs = cache["problems"], cache.setdefault("runs", {})
+    mapping = recorded_mapping(cache.get("mapping"))
+    with ExitStack() as stack:
+        sources = _sources(cache, storages, stack)
+        for _ in range(rounds):
+            for storage, (uri, settings) in sources.items():
+                for n in workers:
+                    key = training.run_key(storage, n)
+                    if key in problems:
+                        continue
+                    with settings.applied() if settings else nullcontext():
+                        run = run_in_fresh_process("radiobject", [], uri, n, mapping=mapping)
+                    if "failed" in run:  # a child's error may quote its environment
+                        run = {"failed": s3.scrub(run["failed"])}
+                    runs.setdefault(key, []).append(run)
+                    outcome.record(problems, key, run)
+
+
+def _sources(cache: dict, storages, stack: ExitStack) -> dict:
+    """{storage: (uri, S3Settings or None)} for the storages this commit can measure; one local
+    server for every S3 profile (stopped with `stack`), a proxy per profile."""
+    from radibench.storage.netem import NetemProxy
+    from radibench.storage.server import LocalS3Server
+
+    problems, sources = cache["problems"], {}
+    if "radiobject" in problems:
+        return sources
+    server = None
+    for storage in storages:
+        if storage == "local":
+            sources[storage] = (cache["local_uri"], None)
+        elif storage == REAL:
+            if REAL not in problems:
+                settings = dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
+                sources[storage] = (settings.uri(cache["s3_key"]), settings)
+        elif "s3" not in problems:
+            if server is None:
+                server = LocalS3Server(bucket=cache["bucket"], data_dir=cache["s3_data_dir"])
+                stack.enter_context(server)
+            proxy = stack.enter_context(NetemProxy(server.port, storage.removeprefix("s3-")))
+            settings = server.settings.via(proxy.endpoint)
+            sources[storage] = (settings.uri(cache["s3_key"]), settings)
+    return sources
+
+
+def measured(cache: dict, storage: str, num_workers: int) -> dict:
+    """The protocol's numbers for `storage` over run_protocols' processes, or what asv should
+    show (the same n/a and failures as connect)."""
+    require(cache, storage)
+    return training.protocol(cache, storage, num_workers)
+
+
 @dataclasses.dataclass(frozen=True)
 class Connection:
     """Where one benchmark process reads the cohort: a local folder, or S3 through the proxy."""
@@ -154,16 +218,20 @@ def _imported(framework):
 def connect(cache: dict, storage: str) -> Connection:
     """This process's connection for `storage` ("local", "s3-lan", "s3-cloud", "s3-real"), or
     what asv should show (n/a, failed)."""
-    outcome.check(cache, "radiobject")
-    if storage == REAL:
-        outcome.check(cache, REAL)
+    require(cache, storage)
     mapping = recorded_mapping(cache.get("mapping"))  # none in prepare_local_s3's cache
     if storage == "local":
         return Connection(cache["local_uri"], mapping)
     if storage == REAL:
         return kept(("s3", storage), lambda: _real(cache, mapping))
-    outcome.check(cache, "s3")
     return kept(("s3", storage), lambda: _serve(cache, storage.removeprefix("s3-"), mapping))
+
+
+def require(cache: dict, storage: str) -> None:
+    """Raise what asv should show where this commit cannot read `storage` (n/a, failed)."""
+    outcome.check(cache, "radiobject")
+    if storage != "local":
+        outcome.check(cache, REAL if storage == REAL else "s3")
 
 
 def require_request_counter(storage: str) -> None:

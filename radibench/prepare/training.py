@@ -66,7 +66,7 @@ def prepare_training(
             if name in problems:
                 continue
             for n in workers:
-                k = _key(name, n)
+                k = run_key(name, n)
                 if k in problems:
                     continue
                 run = run_in_fresh_process(
@@ -83,15 +83,18 @@ def prepare_training(
     return cache
 
 
-def _key(framework: str, workers: int) -> str:
-    return f"{framework}-{workers}"
+def run_key(name: str, workers: int) -> str:
+    """Where a configuration's runs and problem are kept: a framework (or a storage) and its
+    worker count."""
+    return f"{name}-{workers}"
 
 
-def protocol(cache: dict, framework: str, workers: int = 0) -> dict:
+def protocol(cache: dict, name: str, workers: int = 0) -> dict:
     """The protocol's numbers over its processes (a timing as asv's sample list, one per
-    process; the high-water marks' exactness over all of them), or what asv should show."""
-    k = _key(framework, workers)
-    outcome.check(cache, framework)
+    process; the high-water marks' exactness over all of them), or what asv should show.
+    `name`: a framework, or a storage (radibench.prepare.storage.run_protocols)."""
+    k = run_key(name, workers)
+    outcome.check(cache, name)
     outcome.check(cache, k)
     runs = [outcome.measured(run) for run in cache["runs"][k]]
     combined = dict(runs[0])
