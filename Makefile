@@ -43,14 +43,13 @@ bench bench-all: venv
 	@echo "Dashboard: $(BIN)/python -m http.server --bind 127.0.0.1 -d $$($(BIN)/radibench source --html-dir) 8080"
 	@echo "then open http://127.0.0.1:8080/ (the full report: http://127.0.0.1:8080/report/report.md)"
 
-# One report per machine, never mixed: the answer's recipes in 5 processes each (docs/report),
-# every recipe and the cohorts in one process each (docs/report/xeon), the study's loaders and
-# the S3 numbers (docs/report/study).
+# One report per machine, never mixed: every recipe, the study's loaders and the S3 numbers in
+# 5 processes each (docs/report), the cohorts and the recipes in one process each before that
+# (docs/report/xeon).
 report: venv
 	rm -rf docs/report
 	$(BIN)/radibench report --machine epyc-2c-24g-v1272 --out docs/report
 	$(BIN)/radibench report --machine xeon-2c-24g --out docs/report/xeon
-	$(BIN)/radibench report --machine epyc-2c-24g --out docs/report/study
 
 # The committed dashboard, rebuilt from results/ alone: offline, no RadiObject history needed
 # (asv.html.conf.json). `make test` fails (radibench check-html) when html/ is not results/.
