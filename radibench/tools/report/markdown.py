@@ -451,7 +451,10 @@ def setting_table(metrics: dict[str, dict]) -> list[str]:
         return []
     labels = _labels(metrics)
     columns = {key: _cells(found, labels) for key, found in metrics.items()}
-    heads = [f"{metrics[k]['title']} ({unit})" for k, (unit, _) in columns.items()]
+    heads = [
+        f"{metrics[k]['title']} ({unit})" if unit else metrics[k]["title"]
+        for k, (unit, _) in columns.items()
+    ]
     lines = [f"| setting | {' | '.join(heads)} |", "|---|" + "---:|" * len(heads)]
     for i, label in enumerate(labels):
         lines.append(f"| {label} | {' | '.join(cells[i] for _, cells in columns.values())} |")
