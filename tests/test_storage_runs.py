@@ -54,3 +54,16 @@ def test_a_storage_whose_runs_failed_fails_its_timings_only(storage_cache):
     bench.setup(cache, "s3-lan", 0)  # the storage itself is readable: counts still run
     with pytest.raises(RuntimeError, match="protocol for radiobject failed"):
         S3VersusLocal.track_seconds_per_sample.setup(cache, "s3-lan", 0)
+
+
+def test_a_server_that_does_not_start_fails_the_s3_timings_only(storage_cache, monkeypatch):
+    cache = pickle.loads(storage_cache.read_bytes())
+    monkeypatch.setenv("RADIBENCH_WEED", "/bin/false")  # a "server" that exits at once
+    prepare_storage.run_protocols(cache, ["local", "s3-lan"], workers=[0], rounds=1)
+
+    assert len(cache["runs"]["local-0"]) == 1 and "s3-lan-0" not in cache["runs"]
+    kind, message = cache["problems"]["s3-lan"]
+    assert kind == "failed" and "starting the local S3 failed" in message
+    with pytest.raises(RuntimeError, match="starting the local S3 failed"):
+        S3VersusLocal.track_seconds_per_sample.setup(cache, "s3-lan", 0)
+    assert S3VersusLocal().track_seconds_per_sample(cache, "local", 0) > 0

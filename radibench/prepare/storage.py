@@ -162,14 +162,26 @@ def run_protocols(cache: dict, storages=STORAGES, workers=(0, 2), rounds=None) -
 
 def _sources(cache: dict, storages, stack: ExitStack) -> dict:
     """{storage: (uri, S3Settings or None)} for the storages this commit can measure; one local
-    server for every S3 profile (stopped with `stack`), a proxy per profile."""
+    server for every S3 profile (stopped with `stack`), a proxy per profile. A server or proxy
+    that does not start fails its storages' timings only."""
     from radibench.storage.netem import NetemProxy
     from radibench.storage.server import LocalS3Server
 
-    problems, sources = cache["problems"], {}
+    problems, sources, servers = cache["problems"], {}, []
+
+    def serve(storage: str) -> None:
+        if not servers:
+            servers.append(
+                stack.enter_context(
+                    LocalS3Server(bucket=cache["bucket"], data_dir=cache["s3_data_dir"])
+                )
+            )
+        proxy = stack.enter_context(NetemProxy(servers[0].port, storage.removeprefix("s3-")))
+        settings = servers[0].settings.via(proxy.endpoint)
+        sources[storage] = (settings.uri(cache["s3_key"]), settings)
+
     if "radiobject" in problems:
         return sources
-    server = None
     for storage in storages:
         if storage == "local":
             sources[storage] = (cache["local_uri"], None)
@@ -178,12 +190,7 @@ def _sources(cache: dict, storages, stack: ExitStack) -> dict:
                 settings = dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
                 sources[storage] = (settings.uri(cache["s3_key"]), settings)
         elif "s3" not in problems:
-            if server is None:
-                server = LocalS3Server(bucket=cache["bucket"], data_dir=cache["s3_data_dir"])
-                stack.enter_context(server)
-            proxy = stack.enter_context(NetemProxy(server.port, storage.removeprefix("s3-")))
-            settings = server.settings.via(proxy.endpoint)
-            sources[storage] = (settings.uri(cache["s3_key"]), settings)
+            outcome.attempt(problems, storage, lambda s=storage: serve(s), "starting the local S3")
     return sources
 
 
