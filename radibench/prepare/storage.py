@@ -187,7 +187,7 @@ def _sources(cache: dict, storages, stack: ExitStack) -> dict:
             sources[storage] = (cache["local_uri"], None)
         elif storage == REAL:
             if REAL not in problems:
-                settings = dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
+                settings = _real_settings(cache)
                 sources[storage] = (settings.uri(cache["s3_key"]), settings)
         elif "s3" not in problems:
             outcome.attempt(problems, storage, lambda s=storage: serve(s), "starting the local S3")
@@ -254,7 +254,7 @@ def require_request_counter(storage: str) -> None:
 def _real(cache: dict, mapping: ValueMapping | None) -> Connection:
     """Real S3 at the prefix setup_cache ingested into, checked first: an endpoint that stopped
     answering fails here, within seconds, before anything is timed."""
-    settings = dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
+    settings = _real_settings(cache)
     try:
         s3.probe(settings)
     except s3.RealS3Error as exc:
@@ -262,6 +262,11 @@ def _real(cache: dict, mapping: ValueMapping | None) -> Connection:
     settings.apply()  # kept for the process: spawned DataLoader workers inherit it
     radiobject_api.configure_s3(settings)
     return Connection(settings.uri(cache["s3_key"]), mapping)
+
+
+def _real_settings(cache: dict) -> s3.S3Settings:
+    """Real S3 as the environment names it, at the prefix setup_cache ingested into."""
+    return dataclasses.replace(s3.require_real_s3(), prefix=cache["s3_real_prefix"])
 
 
 def _serve(cache: dict, profile: str, mapping: ValueMapping | None) -> Connection:
