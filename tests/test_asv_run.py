@@ -60,6 +60,8 @@ def test_asv_runs_the_suite_on_the_newest_release(
         "WarmBatch.time_warm_batch",
         "ColdStart.time_first_batch",
         "Memory.peakmem_training",
+        "TrainingLoader.track_peak_memory_hwm",
+        "RadiObjectVersusPeers.track_relative_cost",
     ]:
         assert f"loaders.{name}" in output
     assert sorted(p.relative_to(ROOT) for p in (ROOT / "results").rglob("*")) == before

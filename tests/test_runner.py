@@ -99,6 +99,19 @@ def test_the_protocols_timings_reach_asv_one_sample_per_process():
         exact_peak(training.protocol(cache, "radiobject", 0))
 
 
+def test_a_ratio_pairs_the_two_frameworks_processes_round_by_round():
+    """RadiObjectVersusPeers: one ratio per round (the rounds interleave A B A B), so a slow
+    round slows both sides of its ratio; a peer that failed fails the ratio."""
+    ours = [{"seconds_per_sample": s} for s in (0.010, 0.020, 0.012)]
+    theirs = [{"seconds_per_sample": s} for s in (0.50, 1.00, 0.40)]
+    cache = {"problems": {}, "runs": {"radiobject-0": ours, "monai-0": theirs}}
+    ratio = training.relative_cost(cache, "radiobject", "monai")
+    assert ratio == {"samples": pytest.approx([0.02, 0.02, 0.03]), "number": 1}
+    cache["runs"]["monai-0"] = [{"failed": "exit 134"}]
+    with pytest.raises(RuntimeError, match="exit 134"):
+        training.relative_cost(cache, "radiobject", "monai")
+
+
 def test_each_selected_framework_runs_once_per_round(quick, data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("RADIBENCH_PROFILE", "quick")
     monkeypatch.setenv("RADIBENCH_DATA", str(data_root))

@@ -10,7 +10,6 @@ high-water marks of the process and its workers (HighWaterMarks).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import os
 import statistics
@@ -173,12 +172,6 @@ def relative_cost(subject, reference, repeats: int) -> float:
             call()
             seconds[k] += time.perf_counter() - start
     return float(f"{seconds[0] / seconds[1]:.4g}")
-
-
-def batch_cost_ratio(subject, reference, spec, warmup=1, timed=5) -> float:
-    """relative_cost of one batch of two framework adapters' loaders, both warmed first."""
-    a, b = warm_batches(subject, spec, warmup), warm_batches(reference, spec, warmup)
-    return relative_cost(functools.partial(next, a), functools.partial(next, b), timed)
 
 
 @dataclasses.dataclass

@@ -93,16 +93,30 @@ def protocol(cache: dict, name: str, workers: int = 0) -> dict:
     """The protocol's numbers over its processes (a timing as asv's sample list, one per
     process; the high-water marks' exactness over all of them), or what asv should show.
     `name`: a framework, or a storage (radibench.prepare.storage.run_protocols)."""
-    k = run_key(name, workers)
-    outcome.check(cache, name)
-    outcome.check(cache, k)
-    runs = [outcome.measured(run) for run in cache["runs"][k]]
+    runs = _runs(cache, name, workers)
     combined = dict(runs[0])
     for name in TIMED:
         combined[name] = per_process([run[name] for run in runs])
     combined["hwm_unread"] = sum(run["hwm_unread"] for run in runs)
     combined["processes"] = len(runs)
     return combined
+
+
+def relative_cost(cache: dict, name: str, reference: str, workers: int = 0) -> dict | float:
+    """`name`'s seconds per sample over `reference`'s, round by round: prepare_training
+    interleaves the frameworks (A B A B), so each ratio pairs two neighbouring processes and a
+    drift of the machine hits both alike; one ratio per pair, as asv's samples. Below 1 `name`
+    is faster."""
+    pairs = zip(_runs(cache, name, workers), _runs(cache, reference, workers), strict=True)
+    return per_process([a["seconds_per_sample"] / b["seconds_per_sample"] for a, b in pairs])
+
+
+def _runs(cache: dict, name: str, workers: int) -> list[dict]:
+    """A configuration's runs in the order they ran, or what asv should show."""
+    k = run_key(name, workers)
+    outcome.check(cache, name)
+    outcome.check(cache, k)
+    return [outcome.measured(run) for run in cache["runs"][k]]
 
 
 def adapter(cache: dict, framework: str):

@@ -499,13 +499,13 @@ def render(summary: dict, charts: dict[str, dict[str, str]]) -> str:
         lines += [
             "## RadiObject's cost relative to each peer",
             "",
-            "| peer | relative cost (RadiObject / peer) | speedup (peer / RadiObject) |",
-            "|---|---:|---:|",
+            "| peer | relative cost (RadiObject / peer) | speedup (peer / RadiObject) | reading |",
+            "|---|---:|---:|---|",
         ]
         for peer, row in summary["relative_cost"].items():
             lines.append(
                 f"| {peer} | {units.number(row['relative_cost'], 'ratio')} | "
-                f"{units.number(row['speedup'], 'ratio')} |"
+                f"{units.number(row['speedup'], 'ratio')} | {_ratio_words(row['speedup'])} |"
             )
         lines.append("")
     lines += _study_section(
