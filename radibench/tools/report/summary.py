@@ -158,18 +158,20 @@ def _shown(value: Value, metric: Metric) -> Value:
 
 
 def _read(run: Run, module: str, params, metrics, missing: list, sources: dict, cls=None):
-    """{metric key: {combination: Value}} of one group of benchmarks; absent ones to missing."""
-    found = {}
+    """{metric key: {combination: Value}} of one group of benchmarks; absent ones to missing, by
+    class where one is named (a class with none of them as one entry)."""
+    found, absent = {}, []
     for metric in metrics:
         bench = next(
             (b for m in metric.methods if (b := find(run, module, m, params, cls)) is not None),
             None,
         )
         if bench is None:
-            missing.append(" or ".join(f"{module}.*.{m}" for m in metric.methods))
+            absent.append(" or ".join(f"{module}.{cls or '*'}.{m}" for m in metric.methods))
             continue
         found[metric.key] = {c: _shown(v, metric) for c, v in bench.values.items()}
         sources[metric.key] = bench.name
+    missing += [f"{module}.{cls}.*"] if cls and absent and not found else absent
     return found
 
 
@@ -236,7 +238,7 @@ def relative_cost(run: Run, missing: list) -> dict:
     (speedup = 1/x)."""
     bench = find(run, "loaders", "track_relative_cost", ("peer",))
     if bench is None:
-        missing.append("loaders.*.track_relative_cost")
+        missing.append("loaders.RadiObjectVersusPeers.track_relative_cost")
         return {}
     return {
         str(c[0]): {"relative_cost": v, "speedup": units.reciprocal(v)}
@@ -263,9 +265,7 @@ def training_rows(
     warm page cache; regimes.ColdCache: every file evicted first) and the first batch, cache
     build included."""
     found: dict[str, str] = {}
-    absent: list[str] = []
-    training = _read(run, module, ("recipe", "workers"), RECIPE_METRICS, absent, found, cls)
-    missing += [f"{module}.{cls}.*"] if len(absent) == len(RECIPE_METRICS) else absent
+    training = _read(run, module, ("recipe", "workers"), RECIPE_METRICS, missing, found, cls)
     sources += found.values()
     rows = []
     for combo in _combos(training):
@@ -328,7 +328,7 @@ def utilisation_rows(run: Run, missing: list, sources: list, rows: list[dict]) -
     peak memory at that worker count (from its recipe row)."""
     bench = find(run, "regimes", "track_accelerator_wait", ("recipe", "workers", "step_ms"))
     if bench is None:
-        missing.append("regimes.*.track_accelerator_wait")
+        missing.append("regimes.Utilisation.track_accelerator_wait")
         return []
     sources.append(bench.name)
     memory = {(r["recipe"], r["workers"]): r["peak_memory"] for r in rows}
