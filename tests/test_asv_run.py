@@ -63,5 +63,5 @@ def test_asv_runs_the_suite_on_the_newest_release(
         "TrainingLoader.track_peak_memory_hwm",
         "RadiObjectVersusPeers.track_relative_cost",
     ]:
-        assert f"loaders.{name}" in output
+        assert name in output  # asv shortens a long name from the left: "...rs.RadiObject..."
     assert sorted(p.relative_to(ROOT) for p in (ROOT / "results").rglob("*")) == before
