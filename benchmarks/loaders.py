@@ -1,8 +1,6 @@
-"""The training DataLoader comparison of RadiObject's study, on local disk: every framework gets
-the same subjects (the dataset's uniform training cohort), batch size 4, random 64^3 patches and
-num_workers 0. What differs by design of each framework (patch choice, dtype, values,
-orientation) is stated in its adapter's docstring (radibench/frameworks/). asv treats every
-number as lower-is-better: throughput is tracked as seconds per sample."""
+"""The training DataLoader comparison of RadiObject's study on local disk: the same subjects,
+batch 4, random 64^3 patches, num_workers 0 for every framework (what differs by design: each
+adapter's docstring, radibench/frameworks/). Throughput is tracked as seconds per sample."""
 
 from radibench import suite
 from radibench.frameworks import PEERS, STUDY, LoaderSpec
@@ -16,8 +14,7 @@ FRAMEWORKS = list(STUDY)  # the study's recipes; the best ones are in recipes.py
 
 class _Loaders:
     """One setup_cache (ingest + the protocol per framework) for the classes below; RadiObject
-    only: the peers (at HEAD and the releases) would set each graph's y axis (~0.7 s over
-    ~20 ms) and the thumbnail (a mean over parameters). StudyPeers has them."""
+    only: the peers' ~0.7 s would set each graph's y axis and thumbnail. StudyPeers has them."""
 
     params = [["radiobject"]]
     param_names = ["framework"]
@@ -61,18 +58,16 @@ class TrainingLoader(_Loaders):
     track_rss_delta.unit = "bytes"
 
     def track_peak_memory_hwm(self, cache, framework):
-        """Peak resident memory from the kernel's high-water marks (VmHWM) of the process and
-        any loader workers, from building the loader to the last timed batch, interpreter and
-        imports included: no peak is too short to show (radibench.measure.memory)."""
+        """Peak RSS by the kernel's high-water marks (VmHWM) of the process and any workers, to
+        the last timed batch, imports included: no peak too short (radibench.measure.memory)."""
         return exact_peak(self.result)
 
     track_peak_memory_hwm.unit = "bytes"
 
 
 class WarmBatch(_Loaders):
-    """One batch from a loader that has already given 3 warm-up batches, timed by asv with many
-    samples: the number `asv continuous` gates on (seconds). A random patch touches 1 to 8
-    tiles, so batches vary and the median needs many samples (docs/precision.md)."""
+    """One batch after 3 warm-up batches, timed by asv with many samples (a patch touches 1 to
+    8 tiles: batches vary): the number `asv continuous` gates on (docs/precision.md)."""
 
     version = suite.version("warm-batch-1")
     number, warmup_time = 1, 0
@@ -104,9 +99,8 @@ class ColdStart(_Loaders):
 
 
 class Memory(_Loaders):
-    """Peak resident memory of a process that imports the framework, builds the loader and takes
-    4 batches, interpreter and imports included (TrainingLoader.track_rss_delta: the loader
-    alone); loader workers are separate processes, not counted (num_workers 0 here)."""
+    """asv's peak RSS of one process that imports the framework, builds the loader and takes 4
+    batches (TrainingLoader.track_peak_memory_hwm: the same over the protocol's processes)."""
 
     version = suite.version("memory-1")
 
@@ -120,8 +114,8 @@ class Memory(_Loaders):
 
 
 class StudyPeers(TrainingLoader, Memory):
-    """The study's peers (MONAI, TorchIO), which do not change with RadiObject's commits, in
-    graphs of their own: TrainingLoader's numbers from the same protocol run, Memory's peak."""
+    """The study's peers (MONAI, TorchIO), constant over RadiObject's commits, in graphs of
+    their own: TrainingLoader's numbers from the same protocol run, Memory's peak."""
 
     params = [list(PEERS)]
     param_names = ["peer"]
@@ -133,9 +127,8 @@ class StudyPeers(TrainingLoader, Memory):
 
 
 class BytesRead(_Loaders):
-    """Bytes RadiObject's loader reads from disk per batch (TileDB's own counter), shuffle and
-    patches seeded: the same number on every run, never noise. It catches I/O regressions (an
-    extra read, a bigger tile, a lost cache) exactly, where a timing needs many samples."""
+    """Bytes RadiObject's loader reads per batch (TileDB's counter), seeded: the same on every
+    run, so an I/O regression (an extra read, a bigger tile, a lost cache) shows exactly."""
 
     version = suite.version("bytes-read-1")
 
@@ -150,10 +143,8 @@ class BytesRead(_Loaders):
 
 
 class RadiObjectVersusPeers(_Loaders):
-    """RadiObject's seconds per sample divided by a peer's, from TrainingLoader's protocol runs:
-    one ratio per round of fresh processes, the two frameworks' processes neighbours (A B A B),
-    so a drift of the machine hits both alike; asv keeps the ratios' median and 99% interval.
-    Below 1 RadiObject is faster; speedup = 1 / this."""
+    """RadiObject's seconds per sample over a peer's, one ratio per round of TrainingLoader's
+    fresh processes (training.relative_cost). Below 1 RadiObject is faster; speedup = 1 / this."""
 
     params = [list(PEERS)]
     param_names = ["peer"]
