@@ -133,6 +133,22 @@ def test_a_failed_recipe_shows_na_and_wins_nothing(tmp_path):
     assert rows["radiobject"]["epoch_samples_per_s"].outcome == "failed"
 
 
+def test_a_measured_row_names_only_the_columns_it_lacks(tmp_path):
+    """A results file older than a metric still holds measured rows: the note names the gaps
+    instead of calling the whole row not run."""
+    benchmarks = recipes({("radiobject", 0): (10 * MS, 9 * MS, 11 * MS)})
+    benchmarks |= recipes(
+        {("radiobject", 0): (10 * MS, 9 * MS, 11 * MS)}, method="track_seconds_per_sample"
+    )
+    _, md = build(tmp_path, benchmarks)
+    row = next(line for line in md.splitlines() if line.startswith("| radiobject | study |"))
+    assert row.startswith("| radiobject | study | 100 (91–111) | 100 (91–111) | n/a |")
+    note = row.rstrip(" |").rsplit("| ", 1)[1]
+    assert note.startswith("n/a for cold start, cache build, slowest batch, peak memory (PSS)")
+    assert note.endswith(": not run or failed")
+    assert "samples/s" not in note
+
+
 def test_the_same_configuration_in_two_tables_is_checked(tmp_path):
     benchmarks = recipes(
         {("radiobject", 0): (10 * MS, 9 * MS, 11 * MS)}, method="track_seconds_per_sample"

@@ -10,7 +10,12 @@ from pathlib import Path
 from radibench import frameworks
 from radibench.tools.asv_results import Value
 from radibench.tools.report import units
-from radibench.tools.report.summary import COHORT_METRICS, in_order, workers_counts
+from radibench.tools.report.summary import (
+    COHORT_METRICS,
+    in_order,
+    unmeasured,
+    workers_counts,
+)
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FRAMEWORK_COLOURS = {
@@ -322,9 +327,7 @@ def cohort_chart(cohorts, path: Path) -> Path | None:
         fam = frameworks.recipe(recipe).framework
         style = LINESTYLES[styles.setdefault(fam, 0) % len(LINESTYLES)]
         styles[fam] += 1
-        na = [
-            s for s in subjects if s in mine and any(mine[s][c.key].missing for c in COHORT_METRICS)
-        ]
+        na = [s for s in subjects if s in mine and unmeasured(mine[s], COHORT_METRICS)]
         label = recipe + (f" (n/a at {', '.join(map(str, na))})" if na else "")
         for ax, key, div, _ in panels:
             ys = [

@@ -16,6 +16,7 @@ from radibench.tools.report.summary import (
     RADIOBJECT,
     RECIPE_METRICS,
     in_order,
+    unmeasured,
     workers_counts,
 )
 
@@ -163,9 +164,18 @@ def _column(rows: list[dict], key: str, title: str) -> tuple[str, list[str]]:
     return head, [units.number(r[key], kind, divisor) for r in rows]
 
 
+def _na_note(row: dict, metrics, na_note: str) -> str:
+    """The whole row's reason when nothing in it was measured; else the columns without a number
+    (e.g. a metric newer than the results file), so a measured row is not called unmeasured."""
+    if unmeasured(row, metrics):
+        return na_note
+    gaps = [m.title for m in metrics if row[m.key].missing]
+    return f"n/a for {', '.join(gaps)}: {NA_RUN.removeprefix('n/a: ')}" if gaps else ""
+
+
 def _table(rows: list[dict], lead: list[tuple[str, list[str]]], metrics, na_note: str):
     cols = lead + [_column(rows, m.key, m.title) for m in metrics]
-    notes = [na_note if any(r[m.key].missing for m in metrics) else "" for r in rows]
+    notes = [_na_note(r, metrics, na_note) for r in rows]
     lines = [
         f"| {' | '.join(h for h, _ in cols)} | note |",
         "|" + "---|" * len(lead) + "---:|" * len(metrics) + "---|",

@@ -483,6 +483,12 @@ def regimes(rows: list[dict]) -> list[dict]:
     return out
 
 
+def unmeasured(row: dict, metrics) -> bool:
+    """A row none of whose metrics has a number: not run, failed or (a cohort) over the memory
+    budget. A row missing only some (a metric newer than its results file) is still measured."""
+    return all(row[m.key].missing for m in metrics)
+
+
 def cohort_trends(cohorts: list[dict]) -> list[dict]:
     """Per recipe: samples/s and peak memory at its smallest and largest cohort with a number,
     their ratio (with its interval), and the cohorts where it is n/a."""
@@ -508,7 +514,7 @@ def cohort_trends(cohorts: list[dict]) -> list[dict]:
                         else _na(),
                     }
                 )
-        trend["na"] = [r["subjects"] for r in mine if any(r[m.key].missing for m in COHORT_METRICS)]
+        trend["na"] = [r["subjects"] for r in mine if unmeasured(r, COHORT_METRICS)]
         out.append(trend)
     return out
 
