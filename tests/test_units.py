@@ -12,6 +12,7 @@ from radibench.tools.report import units
         (Value(61.9, 55.2, 85.8, 5), "rate", "62 (55–86)"),  # +-24: whole numbers
         (Value(997.7, 960.0, 1040.0, 5), "rate", "1000 (960–1040)"),  # +-42: tens
         (Value(0.01234, 0.01221, 0.01251, 5), "time", "0.01234 (0.01221–0.01251)"),
+        (Value(12074.0, 4332.0, 203470.0, 5), "rate", "10000 (4000–200000)"),  # lopsided
         (Value(61.9), "rate", "62†"),  # one process: two digits, marked
         (Value(0.0), "time", "0"),  # nothing to do: exactly zero
         (Value(16_600_000.0), "count", "16600000"),  # exact

@@ -301,9 +301,24 @@ def _label_points(fig, ax, labels) -> None:
         taken.append(box)
 
 
+_NA = Value(None)
+
+
+def _interval_bars(values: list[Value], divisor: float) -> list[list[float]]:
+    """errorbar's [below, above] for each value's interval: none (nan) without one, or where
+    the interval has no upper end (the table prints that as "≥")."""
+    below, above = [], []
+    for v in values:
+        bounded = v.has_interval and not math.isinf(v.high)
+        below.append((v.number - v.low) / divisor if bounded else math.nan)
+        above.append((v.high - v.number) / divisor if bounded else math.nan)
+    return [below, above]
+
+
 def cohort_chart(cohorts, path: Path) -> Path | None:
-    """Two panels against subjects: samples/s and peak memory, one line per recipe; an n/a
-    cohort is a gap, and the recipe's legend entry says where."""
+    """Two panels against subjects: samples/s and peak memory, one line per recipe with each
+    figure's interval as a bar; an n/a cohort is a gap, and the recipe's legend entry says
+    where."""
     present = [
         r for r in cohorts if not r["epoch_samples_per_s"].missing or not r["peak_memory"].missing
     ]
@@ -330,13 +345,12 @@ def cohort_chart(cohorts, path: Path) -> Path | None:
         na = [s for s in subjects if s in mine and unmeasured(mine[s], COHORT_METRICS)]
         label = recipe + (f" (n/a at {', '.join(map(str, na))})" if na else "")
         for ax, key, div, _ in panels:
-            ys = [
-                mine[s][key].number / div if s in mine and not mine[s][key].missing else math.nan
-                for s in subjects
-            ]
-            ax.plot(
+            values = [mine[s][key] if s in mine else _NA for s in subjects]
+            ax.errorbar(
                 subjects,
-                ys,
+                [v.number / div if not v.missing else math.nan for v in values],
+                yerr=_interval_bars(values, div),
+                capsize=2,
                 ls=style,
                 marker="o",
                 ms=4,

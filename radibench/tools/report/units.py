@@ -126,12 +126,19 @@ def number(value: Value, kind: str, divisor: float = 1.0) -> str:
     low, high = value.low / divisor, value.high / divisor
     if math.isinf(high):  # an interval with no upper end: the figure and its lower end
         d = _decimals(x - low) if x > low else 0
-        return f"{_round(x, d)} (≥{_round(low, d)})"
+        return f"{_kept(x, d)} (≥{_kept(low, d)})"
     spread = max(high - x, x - low)
     if spread <= 0:
         return _sig(x, 3)
     d = _decimals(spread)
-    return f"{_round(x, d)} ({_round(low, d)}–{_round(high, d)})"
+    return f"{_kept(x, d)} ({_kept(low, d)}–{_kept(high, d)})"
+
+
+def _kept(x: float, decimals: int) -> str:
+    """x at the interval's decimals, but never rounded away to 0 when it is not: a lopsided
+    interval's small end keeps one significant digit of its own (4000–200000, not 0–200000)."""
+    shown = _round(x, decimals)
+    return _sig(x, 1) if x != 0 and float(shown) == 0 else shown
 
 
 def _sig(x: float, digits: int) -> str:
