@@ -22,6 +22,12 @@ from radibench.tools.report.summary import (
 
 NA_RUN = "n/a: not run or failed"
 NA_COHORT = "n/a: cache over the memory budget or not run"
+COHORT_CAMPAIGN = (
+    "The cohorts are a campaign of their own (recipes.Cohorts' processes, not the tables "
+    "above): compare its rows with each other. A recipe's peak memory moves between campaigns "
+    "by more than its interval within one, so at the same cohort it can differ from the recipe "
+    "tables beyond both intervals."
+)
 INTERVALS = (
     "Each timing is the median over fresh processes with asv's 99% confidence interval in "
     "brackets, printed to the digits its interval supports; a figure marked "
@@ -298,7 +304,7 @@ def recipes_section(section: dict, charts: dict[str, str]) -> list[str]:
             ("recipe", [r["recipe"] for r in cohorts]),
             ("subjects", [str(r["subjects"]) for r in cohorts]),
         ]
-        lines += _table(cohorts, lead, COHORT_METRICS, NA_COHORT) + [""]
+        lines += _table(cohorts, lead, COHORT_METRICS, NA_COHORT) + ["", COHORT_CAMPAIGN, ""]
     if section["sources"]:
         lines += ["Sources: " + "; ".join(f"`{n}`" for n in section["sources"]), ""]
     return lines
