@@ -50,19 +50,28 @@ def _framework_colour(framework: str) -> str:
     return FRAMEWORK_COLOURS.get(framework, OKABE_ITO[families.index(framework) % len(OKABE_ITO)])
 
 
+def _interval_bars(values: list[Value], divisor: float) -> list[list[float]]:
+    """errorbar's [below, above] for each value's interval: none (nan) without one, or where
+    the interval has no upper end (the table prints that as "≥")."""
+    below, above = [], []
+    for v in values:
+        bounded = v.has_interval and not math.isinf(v.high)
+        below.append((v.number - v.low) / divisor if bounded else math.nan)
+        above.append((v.high - v.number) / divisor if bounded else math.nan)
+    return [below, above]
+
+
 def _bars(ax, labels, points: list[Value], divisor: float, colours: list[str], x=None, width=0.6):
     """Bars with asymmetric error bars where an interval was measured; n/a written in place."""
     x = list(range(len(labels))) if x is None else x
     heights = [p.number / divisor if not p.missing else math.nan for p in points]
-    below = [(p.number - p.low) / divisor if p.has_interval else 0.0 for p in points]
-    above = [(p.high - p.number) / divisor if p.has_interval else 0.0 for p in points]
-    has_err = any(below) or any(above)
+    has_err = any(p.has_interval for p in points)
     ax.bar(
         x,
         heights,
         width=width,
         color=colours,
-        yerr=[below, above] if has_err else None,
+        yerr=_interval_bars(points, divisor) if has_err else None,
         capsize=4 if has_err else 0,
         error_kw={"ecolor": "#000000", "elinewidth": 1},
     )
@@ -176,10 +185,8 @@ def throughput_memory_chart(rows, path: Path) -> Path | None:
             ax.errorbar(
                 x.number / divisor,
                 y.number,
-                xerr=[[(x.number - x.low) / divisor], [(x.high - x.number) / divisor]]
-                if x.has_interval
-                else None,
-                yerr=[[y.number - y.low], [y.high - y.number]] if y.has_interval else None,
+                xerr=_interval_bars([x], divisor) if x.has_interval else None,
+                yerr=_interval_bars([y], 1.0) if y.has_interval else None,
                 fmt="none",
                 ecolor=colour,
                 elinewidth=1,
@@ -301,20 +308,6 @@ def _label_points(fig, ax, labels) -> None:
         taken.append(box)
 
 
-_NA = Value(None)
-
-
-def _interval_bars(values: list[Value], divisor: float) -> list[list[float]]:
-    """errorbar's [below, above] for each value's interval: none (nan) without one, or where
-    the interval has no upper end (the table prints that as "≥")."""
-    below, above = [], []
-    for v in values:
-        bounded = v.has_interval and not math.isinf(v.high)
-        below.append((v.number - v.low) / divisor if bounded else math.nan)
-        above.append((v.high - v.number) / divisor if bounded else math.nan)
-    return [below, above]
-
-
 def cohort_chart(cohorts, path: Path) -> Path | None:
     """Two panels against subjects: samples/s and peak memory, one line per recipe with each
     figure's interval as a bar; an n/a cohort is a gap, and the recipe's legend entry says
@@ -345,7 +338,7 @@ def cohort_chart(cohorts, path: Path) -> Path | None:
         na = [s for s in subjects if s in mine and unmeasured(mine[s], COHORT_METRICS)]
         label = recipe + (f" (n/a at {', '.join(map(str, na))})" if na else "")
         for ax, key, div, _ in panels:
-            values = [mine[s][key] if s in mine else _NA for s in subjects]
+            values = [mine[s][key] if s in mine else Value(None) for s in subjects]
             ax.errorbar(
                 subjects,
                 [v.number / div if not v.missing else math.nan for v in values],
